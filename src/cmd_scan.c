@@ -1,0 +1,13 @@
+/* cmd_scan.c — 'sg-audit scan'. Not built yet: says so and exits non-zero. */
+#include <stdio.h>
+
+#include "sg_cli.h"
+
+int
+sg_cmd_scan(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "sg-audit: 'scan' is not built yet in this version\n");
+	return SG_EXIT_USAGE;
+}
