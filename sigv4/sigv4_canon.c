@@ -73,12 +73,13 @@ static enum sigv4_status sv_put_segment(struct sv_buf *b, const char *s, size_t 
  * Normalized: split on '/', drop empty and "." segments, let ".." drop the
  * previous one (never above the root), and keep a trailing '/' if the path
  * ended in '/' or in a dot segment (RFC 3986 5.2.4).  `marks` remembers
- * where each kept segment starts in the output so ".." can cut it off.
+ * where each kept segment starts in the output so ".." can cut it off;
+ * `root` is where the path starts in `b`, just past its leading '/'.
  */
 static enum sigv4_status sv_uri_normalized(struct sv_buf *b, const char *path, size_t n,
                                            bool encode)
 {
-    size_t *marks, depth = 0, i = 0;
+    size_t *marks, depth = 0, i = 0, root = b->len + 1;
     bool dir = false;
     enum sigv4_status st;
 
@@ -109,14 +110,14 @@ static enum sigv4_status sv_uri_normalized(struct sv_buf *b, const char *path, s
             dir = true;
         } else {
             marks[depth++] = b->len;
-            if (b->len > 1)
+            if (b->len > root)
                 st = sv_buf_putc(b, '/');
             if (st == SIGV4_OK)
                 st = sv_put_segment(b, path + start, len, encode);
             dir = false;
         }
     }
-    if (st == SIGV4_OK && dir && b->len > 1)
+    if (st == SIGV4_OK && dir && b->len > root)
         st = sv_buf_putc(b, '/');
     free(marks);
     return st;
