@@ -6,8 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev \
 libcjson-dev libcmocka-dev zlib1g-dev clang libclang-rt-14-dev valgrind \
-python3 ca-certificates"
-[ "${SG_DEPS_HTML:-0}" = 1 ] && PKGS="$PKGS chromium"
+python3 ca-certificates chromium"
 
 missing=""
 for p in $PKGS; do
