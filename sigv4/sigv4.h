@@ -63,46 +63,46 @@
 
 /* Caps.  Input over a cap gets a specific error, never a truncated or
  * malformed signature. */
-#define SIGV4_MAX_HEADERS        64u          /* request headers, before merging */
-#define SIGV4_MAX_HEADER_BYTES   16384u       /* one header: name + value */
-#define SIGV4_MAX_NAME_BYTES     256u         /* one header name */
-#define SIGV4_MAX_URL_BYTES      16384u       /* path, and query, each */
-#define SIGV4_MAX_QUERY_PARAMS   512u
-#define SIGV4_MAX_TOKEN_BYTES    8192u        /* session token */
-#define SIGV4_MAX_SECRET_BYTES   512u
-#define SIGV4_MAX_KEY_ID_BYTES   128u
-#define SIGV4_MAX_SCOPE_PART     64u          /* region, service */
-#define SIGV4_MAX_EXPIRES_S      604800u      /* 7 days, AWS's limit */
-#define SIGV4_KEY_CACHE_SLOTS    64u          /* signer key cache entries */
-#define SIGV4_MAX_PAYLOAD_HASH_BYTES 127u     /* precomputed payload hash */
+#define SIGV4_MAX_HEADERS            64u    /* request headers, before merging */
+#define SIGV4_MAX_HEADER_BYTES       16384u /* one header: name + value */
+#define SIGV4_MAX_NAME_BYTES         256u   /* one header name */
+#define SIGV4_MAX_URL_BYTES          16384u /* path, and query, each */
+#define SIGV4_MAX_QUERY_PARAMS       512u
+#define SIGV4_MAX_TOKEN_BYTES        8192u /* session token */
+#define SIGV4_MAX_SECRET_BYTES       512u
+#define SIGV4_MAX_KEY_ID_BYTES       128u
+#define SIGV4_MAX_SCOPE_PART         64u     /* region, service */
+#define SIGV4_MAX_EXPIRES_S          604800u /* 7 days, AWS's limit */
+#define SIGV4_KEY_CACHE_SLOTS        64u     /* signer key cache entries */
+#define SIGV4_MAX_PAYLOAD_HASH_BYTES 127u    /* precomputed payload hash */
 
-#define SIGV4_KEY_BYTES          32u          /* a derived key (HMAC-SHA256) */
-#define SIGV4_HEX_BYTES          65u          /* 64 hex digits + NUL */
-#define SIGV4_AMZ_DATE_BYTES     17u          /* "20150830T123600Z" + NUL */
+#define SIGV4_KEY_BYTES      32u /* a derived key (HMAC-SHA256) */
+#define SIGV4_HEX_BYTES      65u /* 64 hex digits + NUL */
+#define SIGV4_AMZ_DATE_BYTES 17u /* "20150830T123600Z" + NUL */
 
 enum sigv4_status {
-    SIGV4_OK = 0,
-    SIGV4_ERR_NOMEM,                 /* allocation failed */
-    SIGV4_ERR_INVALID_ARG,           /* NULL where a value is required */
-    SIGV4_ERR_MISSING_CREDENTIALS,   /* no credentials, empty key id or secret */
-    SIGV4_ERR_BAD_CREDENTIALS,       /* key id / secret / token unusable */
-    SIGV4_ERR_BAD_TIME,              /* time not in (1970, 9999] or unparsable */
-    SIGV4_ERR_BAD_SCOPE,             /* region or service empty or bad chars */
-    SIGV4_ERR_BAD_METHOD,            /* method empty or not an HTTP token */
-    SIGV4_ERR_BAD_PATH,              /* control char, '?' or '#' in path */
-    SIGV4_ERR_BAD_QUERY,             /* bad %-escape, control char, reserved X-Amz-* key */
-    SIGV4_ERR_BAD_HEADER_NAME,       /* empty or not an HTTP token */
-    SIGV4_ERR_BAD_HEADER_VALUE,      /* CR, LF, NUL or other control char in value */
-    SIGV4_ERR_HEADER_TOO_LARGE,      /* one header over SIGV4_MAX_HEADER_BYTES */
-    SIGV4_ERR_TOO_MANY_HEADERS,      /* more than SIGV4_MAX_HEADERS */
-    SIGV4_ERR_RESERVED_HEADER,       /* caller set Authorization/X-Amz-Date/... */
-    SIGV4_ERR_MISSING_HOST,          /* no host field and no Host header */
-    SIGV4_ERR_DUPLICATE_HOST,        /* host given twice */
-    SIGV4_ERR_BAD_PAYLOAD_HASH,      /* precomputed payload hash malformed */
-    SIGV4_ERR_BAD_EXPIRES,           /* presign expiry not in 1..604800 */
-    SIGV4_ERR_TOO_LARGE,             /* path/query/param count over its cap */
-    SIGV4_ERR_CRYPTO,                /* libcrypto failed */
-    SIGV4_ERR_THREAD,                /* pthread mutex failure */
+	SIGV4_OK = 0,
+	SIGV4_ERR_NOMEM,               /* allocation failed */
+	SIGV4_ERR_INVALID_ARG,         /* NULL where a value is required */
+	SIGV4_ERR_MISSING_CREDENTIALS, /* no credentials, empty key id or secret */
+	SIGV4_ERR_BAD_CREDENTIALS,     /* key id / secret / token unusable */
+	SIGV4_ERR_BAD_TIME,            /* time not in (1970, 9999] or unparsable */
+	SIGV4_ERR_BAD_SCOPE,           /* region or service empty or bad chars */
+	SIGV4_ERR_BAD_METHOD,          /* method empty or not an HTTP token */
+	SIGV4_ERR_BAD_PATH,            /* control char, '?' or '#' in path */
+	SIGV4_ERR_BAD_QUERY,           /* bad %-escape, control char, reserved X-Amz-* key */
+	SIGV4_ERR_BAD_HEADER_NAME,     /* empty or not an HTTP token */
+	SIGV4_ERR_BAD_HEADER_VALUE,    /* CR, LF, NUL or other control char in value */
+	SIGV4_ERR_HEADER_TOO_LARGE,    /* one header over SIGV4_MAX_HEADER_BYTES */
+	SIGV4_ERR_TOO_MANY_HEADERS,    /* more than SIGV4_MAX_HEADERS */
+	SIGV4_ERR_RESERVED_HEADER,     /* caller set Authorization/X-Amz-Date/... */
+	SIGV4_ERR_MISSING_HOST,        /* no host field and no Host header */
+	SIGV4_ERR_DUPLICATE_HOST,      /* host given twice */
+	SIGV4_ERR_BAD_PAYLOAD_HASH,    /* precomputed payload hash malformed */
+	SIGV4_ERR_BAD_EXPIRES,         /* presign expiry not in 1..604800 */
+	SIGV4_ERR_TOO_LARGE,           /* path/query/param count over its cap */
+	SIGV4_ERR_CRYPTO,              /* libcrypto failed */
+	SIGV4_ERR_THREAD,              /* pthread mutex failure */
 };
 
 /* Returns a static, human-readable description of `status` (never NULL). */
@@ -111,20 +111,23 @@ const char *sigv4_strerror(enum sigv4_status status);
 /* One HTTP header.  A (pointer, length) view so that an embedded NUL is
  * visible and rejected; `name` and `value` need not be NUL-terminated. */
 struct sigv4_header {
-    const char *name;
-    size_t name_len;
-    const char *value;
-    size_t value_len;
+	const char *name;
+	size_t name_len;
+	const char *value;
+	size_t value_len;
 };
 
 /* Initializer for string literals: SIGV4_HEADER("Host", "example.com"). */
+/* clang-format off */
 #define SIGV4_HEADER(n, v) { (n), sizeof(n) - 1, (v), sizeof(v) - 1 }
+/* clang-format on */
 
 /* Makes a header view from two NUL-terminated strings (borrowed). */
-static inline struct sigv4_header sigv4_header_make(const char *name, const char *value)
+static inline struct sigv4_header
+sigv4_header_make(const char *name, const char *value)
 {
-    struct sigv4_header h = { name, strlen(name), value, strlen(value) };
-    return h;
+	struct sigv4_header h = { name, strlen(name), value, strlen(value) };
+	return h;
 }
 
 /*
@@ -159,20 +162,20 @@ static inline struct sigv4_header sigv4_header_make(const char *name, const char
  *             "UNSIGNED-PAYLOAD"), and body is ignored.
  */
 struct sigv4_request {
-    const char *method;
-    const char *path;
-    const char *query;
-    const char *host;
-    const struct sigv4_header *headers;
-    size_t n_headers;
-    const void *body;
-    size_t body_len;
-    const char *payload_hash;
+	const char *method;
+	const char *path;
+	const char *query;
+	const char *host;
+	const struct sigv4_header *headers;
+	size_t n_headers;
+	const void *body;
+	size_t body_len;
+	const char *payload_hash;
 };
 
 enum sigv4_mode {
-    SIGV4_MODE_HEADER = 0,   /* Authorization header (the usual case) */
-    SIGV4_MODE_QUERY,        /* presigned URL: X-Amz-* query parameters */
+	SIGV4_MODE_HEADER = 0, /* Authorization header (the usual case) */
+	SIGV4_MODE_QUERY,      /* presigned URL: X-Amz-* query parameters */
 };
 
 /*
@@ -189,20 +192,20 @@ enum sigv4_mode {
  *  expires_s           query mode: X-Amz-Expires, 1..604800 (default 3600).
  */
 struct sigv4_options {
-    const char *region;
-    const char *service;
-    time_t time;                 /* signing time, seconds since the epoch (UTC) */
-    enum sigv4_mode mode;
-    bool normalize_path;
-    bool double_encode_path;
-    bool sign_body;
-    bool omit_session_token;
-    uint32_t expires_s;
+	const char *region;
+	const char *service;
+	time_t time; /* signing time, seconds since the epoch (UTC) */
+	enum sigv4_mode mode;
+	bool normalize_path;
+	bool double_encode_path;
+	bool sign_body;
+	bool omit_session_token;
+	uint32_t expires_s;
 };
 
 /* Fills `opt` with the defaults above for `region`/`service` at `when`. */
-void sigv4_options_init(struct sigv4_options *opt, const char *region,
-                        const char *service, time_t when);
+void
+sigv4_options_init(struct sigv4_options *opt, const char *region, const char *service, time_t when);
 
 /* ---- credentials ------------------------------------------------------ */
 
@@ -215,9 +218,8 @@ struct sigv4_credentials;
  * SIGV4_ERR_BAD_CREDENTIALS for a key id that is not alphanumeric or
  * anything over its cap or containing control characters.
  */
-SIGV4_MUST_CHECK enum sigv4_status
-sigv4_credentials_new(struct sigv4_credentials **out, const char *access_key_id,
-                      const char *secret_access_key, const char *session_token);
+SIGV4_MUST_CHECK enum sigv4_status sigv4_credentials_new(struct sigv4_credentials **out,
+    const char *access_key_id, const char *secret_access_key, const char *session_token);
 
 /* Wipes and frees; accepts NULL. */
 void sigv4_credentials_free(struct sigv4_credentials *cred);
@@ -259,17 +261,17 @@ uint64_t sigv4_signer_derivations(struct sigv4_signer *signer);
  * token when it is signed, as AWS defines it).
  */
 struct sigv4_result {
-    struct sigv4_header headers[4];
-    size_t n_headers;
-    char *query;
-    char *canonical_request;
-    char *string_to_sign;
-    char *signed_headers;           /* "host;x-amz-date" */
-    char *authorization;            /* the Authorization header value */
-    char signature[SIGV4_HEX_BYTES];
-    char amz_date[SIGV4_AMZ_DATE_BYTES];
-    char payload_hash[SIGV4_MAX_PAYLOAD_HASH_BYTES + 1];  /* set with sign_body */
-    char *security_token;           /* copy behind the token header; wiped */
+	struct sigv4_header headers[4];
+	size_t n_headers;
+	char *query;
+	char *canonical_request;
+	char *string_to_sign;
+	char *signed_headers; /* "host;x-amz-date" */
+	char *authorization;  /* the Authorization header value */
+	char signature[SIGV4_HEX_BYTES];
+	char amz_date[SIGV4_AMZ_DATE_BYTES];
+	char payload_hash[SIGV4_MAX_PAYLOAD_HASH_BYTES + 1]; /* set with sign_body */
+	char *security_token; /* copy behind the token header; wiped */
 };
 
 /*
@@ -278,9 +280,8 @@ struct sigv4_result {
  * untouched and the status says what was wrong with the input.
  */
 SIGV4_MUST_CHECK enum sigv4_status
-sigv4_sign(struct sigv4_result **out, struct sigv4_signer *signer,
-           const struct sigv4_request *req, const struct sigv4_options *opt,
-           const struct sigv4_credentials *cred);
+sigv4_sign(struct sigv4_result **out, struct sigv4_signer *signer, const struct sigv4_request *req,
+    const struct sigv4_options *opt, const struct sigv4_credentials *cred);
 
 /* Frees a result; accepts NULL. */
 void sigv4_result_free(struct sigv4_result *res);
@@ -305,10 +306,8 @@ void sigv4_result_free(struct sigv4_result *res);
  * id for X-Amz-Credential.
  */
 SIGV4_MUST_CHECK enum sigv4_status
-sigv4_canonical_request(char **out, char **signed_headers_out,
-                        const struct sigv4_request *req,
-                        const struct sigv4_options *opt,
-                        const struct sigv4_credentials *cred);
+sigv4_canonical_request(char **out, char **signed_headers_out, const struct sigv4_request *req,
+    const struct sigv4_options *opt, const struct sigv4_credentials *cred);
 
 /*
  * String to sign:
@@ -321,8 +320,7 @@ sigv4_canonical_request(char **out, char **signed_headers_out,
  * Uses opt->time, opt->region and opt->service.  Heap string in *out.
  */
 SIGV4_MUST_CHECK enum sigv4_status
-sigv4_string_to_sign(char **out, const char *canonical_request,
-                     const struct sigv4_options *opt);
+sigv4_string_to_sign(char **out, const char *canonical_request, const struct sigv4_options *opt);
 
 /*
  * Derives kSigning = HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date), region),
@@ -331,22 +329,17 @@ sigv4_string_to_sign(char **out, const char *canonical_request,
  * Uncached: use a signer for the cached path.
  */
 SIGV4_MUST_CHECK enum sigv4_status
-sigv4_signing_key(unsigned char out[SIGV4_KEY_BYTES],
-                  const struct sigv4_credentials *cred, const char *date,
-                  const char *region, const char *service);
+sigv4_signing_key(unsigned char out[SIGV4_KEY_BYTES], const struct sigv4_credentials *cred,
+    const char *date, const char *region, const char *service);
 
 /* Like sigv4_signing_key() but through the signer's cache. */
-SIGV4_MUST_CHECK enum sigv4_status
-sigv4_signer_signing_key(unsigned char out[SIGV4_KEY_BYTES],
-                         struct sigv4_signer *signer,
-                         const struct sigv4_credentials *cred, const char *date,
-                         const char *region, const char *service);
+SIGV4_MUST_CHECK enum sigv4_status sigv4_signer_signing_key(unsigned char out[SIGV4_KEY_BYTES],
+    struct sigv4_signer *signer, const struct sigv4_credentials *cred, const char *date,
+    const char *region, const char *service);
 
 /* Hex HMAC-SHA256(signing_key, string_to_sign) into `out` (65 bytes). */
-SIGV4_MUST_CHECK enum sigv4_status
-sigv4_signature(char out[SIGV4_HEX_BYTES],
-                const unsigned char signing_key[SIGV4_KEY_BYTES],
-                const char *string_to_sign);
+SIGV4_MUST_CHECK enum sigv4_status sigv4_signature(char out[SIGV4_HEX_BYTES],
+    const unsigned char signing_key[SIGV4_KEY_BYTES], const char *string_to_sign);
 
 /*
  * The Authorization header value:
@@ -355,8 +348,7 @@ sigv4_signature(char out[SIGV4_HEX_BYTES],
  */
 SIGV4_MUST_CHECK enum sigv4_status
 sigv4_authorization(char **out, const struct sigv4_credentials *cred,
-                    const struct sigv4_options *opt, const char *signed_headers,
-                    const char *signature);
+    const struct sigv4_options *opt, const char *signed_headers, const char *signature);
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -367,8 +359,7 @@ sigv4_format_amz_date(char out[SIGV4_AMZ_DATE_BYTES], time_t when);
 
 /* Parses "20150830T123600Z" (UTC) into *out.  SIGV4_ERR_BAD_TIME if it is
  * not exactly that shape or not a real date and time. */
-SIGV4_MUST_CHECK enum sigv4_status
-sigv4_parse_amz_date(time_t *out, const char *amz_date);
+SIGV4_MUST_CHECK enum sigv4_status sigv4_parse_amz_date(time_t *out, const char *amz_date);
 
 /* Canonical URI of a wire path under `opt` (normalize / double-encode).
  * Heap string in *out. */
@@ -377,7 +368,6 @@ sigv4_canonical_uri(char **out, const char *path, const struct sigv4_options *op
 
 /* Canonical query string of a raw query (no X-Amz-* added).  Heap string
  * in *out ("" for NULL or an empty query). */
-SIGV4_MUST_CHECK enum sigv4_status
-sigv4_canonical_query(char **out, const char *query);
+SIGV4_MUST_CHECK enum sigv4_status sigv4_canonical_query(char **out, const char *query);
 
 #endif /* SIGV4_H */

@@ -17,50 +17,50 @@
  * when it grows.
  */
 struct sv_buf {
-    char *p;
-    size_t len;
-    size_t alloc;
-    size_t max;
-    bool secret;
+	char *p;
+	size_t len;
+	size_t alloc;
+	size_t max;
+	bool secret;
 };
 
 void sv_buf_init(struct sv_buf *b, size_t max);
 void sv_buf_dispose(struct sv_buf *b);
-enum sigv4_status sv_buf_put(struct sv_buf *b, const void *data, size_t n);
-enum sigv4_status sv_buf_puts(struct sv_buf *b, const char *s);
-enum sigv4_status sv_buf_putc(struct sv_buf *b, char c);
+SIGV4_MUST_CHECK enum sigv4_status sv_buf_put(struct sv_buf *b, const void *data, size_t n);
+SIGV4_MUST_CHECK enum sigv4_status sv_buf_puts(struct sv_buf *b, const char *s);
+SIGV4_MUST_CHECK enum sigv4_status sv_buf_putc(struct sv_buf *b, char c);
 /* Hands the string over (an empty buffer gives ""); the buffer is reset. */
-enum sigv4_status sv_buf_steal(struct sv_buf *b, char **out);
+SIGV4_MUST_CHECK enum sigv4_status sv_buf_steal(struct sv_buf *b, char **out);
 
 /* Appends `s[0..n)` percent-encoded: bytes outside A-Z a-z 0-9 - _ . ~
  * become %XX (upper-case hex); '/' is kept if keep_slash. */
-enum sigv4_status sv_uri_encode(struct sv_buf *b, const char *s, size_t n, bool keep_slash);
+SIGV4_MUST_CHECK enum sigv4_status sv_uri_encode(struct sv_buf *b, const char *s, size_t n, bool keep_slash);
 
 /* Credentials internals (sigv4_crypto.c). */
 struct sigv4_credentials {
-    char *key_id;
-    char *secret;          /* cleansed on free */
-    size_t secret_len;
-    char *token;           /* NULL if none; cleansed on free */
-    unsigned char fingerprint[32];  /* SHA-256(secret), to key the cache */
+	char *key_id;
+	char *secret; /* cleansed on free */
+	size_t secret_len;
+	char *token;                   /* NULL if none; cleansed on free */
+	unsigned char fingerprint[32]; /* SHA-256(secret), to key the cache */
 };
 
 /* Checks that region and service are usable scope parts. */
-enum sigv4_status sv_check_scope(const struct sigv4_options *opt);
+SIGV4_MUST_CHECK enum sigv4_status sv_check_scope(const struct sigv4_options *opt);
 
 /* Checks credentials are present (SIGV4_ERR_MISSING_CREDENTIALS if not). */
-enum sigv4_status sv_check_credentials(const struct sigv4_credentials *cred);
+SIGV4_MUST_CHECK enum sigv4_status sv_check_credentials(const struct sigv4_credentials *cred);
 
 /* Hex SHA-256 of data into out[65]. */
-enum sigv4_status sv_sha256_hex(char out[SIGV4_HEX_BYTES], const void *data, size_t n);
+SIGV4_MUST_CHECK enum sigv4_status sv_sha256_hex(char out[SIGV4_HEX_BYTES], const void *data, size_t n);
 
 /* The payload hash of `req` (hex SHA-256 of the body, or the validated
  * precomputed value) into out. */
-enum sigv4_status sv_payload_hash(char out[SIGV4_MAX_PAYLOAD_HASH_BYTES + 1],
-                                  const struct sigv4_request *req);
+SIGV4_MUST_CHECK enum sigv4_status
+sv_payload_hash(char out[SIGV4_MAX_PAYLOAD_HASH_BYTES + 1], const struct sigv4_request *req);
 
 /* date8 ("20150830") and the scope "<date>/<region>/<service>/aws4_request"
  * into a heap string. */
-enum sigv4_status sv_scope(char **out, const struct sigv4_options *opt);
+SIGV4_MUST_CHECK enum sigv4_status sv_scope(char **out, const struct sigv4_options *opt);
 
 #endif /* SIGV4_INTERNAL_H */

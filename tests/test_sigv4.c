@@ -18,9 +18,9 @@
 
 #include "sigv4.h"
 
-#define SUITE_TIME "20150830T123600Z"
-#define SUITE_KEY_ID "AKIDEXAMPLE"
-#define SUITE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define SUITE_TIME     "20150830T123600Z"
+#define SUITE_KEY_ID   "AKIDEXAMPLE"
+#define SUITE_SECRET   "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define MAX_FILE_BYTES (1u << 20)
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -87,7 +87,7 @@ read_case_file(const char *dir, const char *name)
 struct req_file {
 	char *method;
 	char *path;
-	char *query;            /* NULL if no '?' */
+	char *query; /* NULL if no '?' */
 	char *names[REQ_MAX_HEADERS];
 	char *values[REQ_MAX_HEADERS];
 	size_t n;
@@ -273,7 +273,7 @@ stage_eq(const char *label, const char *stage, const char *want, const char *got
 	if (got != NULL && strcmp(want, got) == 0)
 		return 1;
 	printf("  %s: %s differs\n  --- want ---\n%s\n  --- got ---\n%s\n", label, stage, want,
-	       got != NULL ? got : "(null)");
+	    got != NULL ? got : "(null)");
 	return 0;
 }
 
@@ -346,7 +346,7 @@ iso_to_time(const char *iso)
 
 	assert_int_equal(strlen(iso), 20);
 	snprintf(amz, sizeof(amz), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", iso, iso + 5, iso + 8, iso + 11,
-	         iso + 14, iso + 17);
+	    iso + 14, iso + 17);
 	assert_int_equal(sigv4_parse_amz_date(&t, amz), SIGV4_OK);
 	return t;
 }
@@ -354,8 +354,8 @@ iso_to_time(const char *iso)
 /* Header mode: the headers the signed-request file has beyond the request
  * file must be exactly the ones the signer returned. */
 static int
-added_headers_match(const char *label, const struct req_file *before,
-                    const struct req_file *after, const struct sigv4_result *res)
+added_headers_match(const char *label, const struct req_file *before, const struct req_file *after,
+    const struct sigv4_result *res)
 {
 	size_t i, extra = 0;
 
@@ -376,13 +376,13 @@ added_headers_match(const char *label, const struct req_file *before,
 		}
 		if (!found) {
 			printf("  %s: signed request has %s:%s, signer did not return it\n", label,
-			       after->names[i], after->values[i]);
+			    after->names[i], after->values[i]);
 			return 0;
 		}
 	}
 	if (extra != res->n_headers) {
 		printf("  %s: signer returned %zu headers, signed request adds %zu\n", label,
-		       res->n_headers, extra);
+		    res->n_headers, extra);
 		return 0;
 	}
 	return 1;
@@ -415,11 +415,11 @@ run_v4_case(struct tally *t, const char *root, const char *name, struct sigv4_si
 	cr = cJSON_GetObjectItemCaseSensitive(ctx, "credentials");
 	token = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cr, "token"));
 	assert_int_equal(
-		sigv4_credentials_new(&cred,
-	                              cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cr, "access_key_id")),
-	                              cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cr, "secret_access_key")),
-	                              token),
-		SIGV4_OK);
+	    sigv4_credentials_new(&cred,
+	        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cr, "access_key_id")),
+	        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cr, "secret_access_key")),
+	        token),
+	    SIGV4_OK);
 	assert_int_equal(req_file_parse(&rf, req_text), 0);
 	req_file_headers(&rf, hdr);
 	memset(&req, 0, sizeof(req));
@@ -432,17 +432,16 @@ run_v4_case(struct tally *t, const char *root, const char *name, struct sigv4_si
 	req.body_len = rf.body_len;
 
 	sigv4_options_init(&opt,
-	                   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ctx, "region")),
-	                   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ctx, "service")),
-	                   iso_to_time(cJSON_GetStringValue(
-				   cJSON_GetObjectItemCaseSensitive(ctx, "timestamp"))));
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ctx, "region")),
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ctx, "service")),
+	    iso_to_time(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ctx, "timestamp"))));
 	/* The suite's flags map one to one onto the options. */
 	opt.normalize_path = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ctx, "normalize"));
 	opt.sign_body = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ctx, "sign_body"));
 	opt.omit_session_token =
-		cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ctx, "omit_session_token"));
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ctx, "omit_session_token"));
 	opt.expires_s = (uint32_t)cJSON_GetNumberValue(
-		cJSON_GetObjectItemCaseSensitive(ctx, "expiration_in_seconds"));
+	    cJSON_GetObjectItemCaseSensitive(ctx, "expiration_in_seconds"));
 
 	for (mode = 0; mode < 2; mode++) {
 		const char *pfx = mode == 0 ? "header" : "query";
@@ -467,7 +466,8 @@ run_v4_case(struct tally *t, const char *root, const char *name, struct sigv4_si
 			printf("  %s: sigv4_sign: %s\n", label, sigv4_strerror(st));
 			ok = 0;
 		} else {
-			ok &= stage_eq(label, "canonical request", want_creq, res->canonical_request);
+			ok &=
+			    stage_eq(label, "canonical request", want_creq, res->canonical_request);
 			ok &= stage_eq(label, "string to sign", want_sts, res->string_to_sign);
 			ok &= stage_eq(label, "signature", want_sig, res->signature);
 			if (want_sreq == NULL) {
@@ -477,7 +477,7 @@ run_v4_case(struct tally *t, const char *root, const char *name, struct sigv4_si
 
 				assert_int_equal(req_file_parse(&sf, want_sreq), 0);
 				ok &= stage_eq(label, "Authorization",
-				               req_file_header(&sf, "Authorization"), res->authorization);
+				    req_file_header(&sf, "Authorization"), res->authorization);
 				ok &= added_headers_match(label, &rf, &sf, res);
 				req_file_dispose(&sf);
 			} else {
@@ -508,7 +508,7 @@ run_v4_case(struct tally *t, const char *root, const char *name, struct sigv4_si
  * it is stated by post-sts-token/readme.txt and by the case itself. */
 static const struct {
 	const char *name;
-	bool omit;              /* added after signing, not signed */
+	bool omit; /* added after signing, not signed */
 } classic_token_cases[] = {
 	{ "get-vanilla-with-session-token", false },
 	{ "post-sts-header-after", true },
@@ -520,8 +520,8 @@ static const struct {
 	const char *reason;
 } classic_bad_sreq[] = {
 	{ "get-vanilla-with-session-token",
-	  "its .sreq carries get-vanilla's signature (5fa00fa3...), contradicting its own "
-	  ".authz; the .authz (and v4's copy) is right and is checked" },
+	    "its .sreq carries get-vanilla's signature (5fa00fa3...), contradicting its own "
+	    ".authz; the .authz (and v4's copy) is right and is checked" },
 };
 
 static const char *
@@ -538,7 +538,7 @@ classic_bad_sreq_reason(const char *name)
 
 static void
 run_classic_case(struct tally *t, struct tally *na_sreq, const char *dir, const char *name,
-                 const char *label_path, struct sigv4_signer *signer)
+    const char *label_path, struct sigv4_signer *signer)
 {
 	char fn[512];
 	char *req_text, *want_creq, *want_sts, *want_authz, *want_sreq;
@@ -558,8 +558,8 @@ run_classic_case(struct tally *t, struct tally *na_sreq, const char *dir, const 
 	const char *bad;
 
 	snprintf(label, sizeof(label), "classic/%s", label_path);
-#define LOAD(var, ext)                                          \
-	snprintf(fn, sizeof(fn), "%s.%s", name, ext);           \
+#define LOAD(var, ext)                                                                             \
+	snprintf(fn, sizeof(fn), "%s.%s", name, ext);                                              \
 	var = read_case_file(dir, fn)
 	LOAD(req_text, "req");
 	LOAD(want_creq, "creq");
@@ -647,7 +647,7 @@ run_classic_case(struct tally *t, struct tally *na_sreq, const char *dir, const 
  * cases (normalize-path/, post-sts-token/). */
 static void
 walk_classic(struct tally *t, struct tally *na, const char *dir, const char *prefix,
-             struct sigv4_signer *signer)
+    struct sigv4_signer *signer)
 {
 	char **names = list_dirs(dir);
 	size_t i;
@@ -697,11 +697,12 @@ aws_test_suite_all_cases(void **state)
 
 	printf("not applicable (%u):\n", na.na);
 	for (i = 0; i < sizeof(classic_bad_sreq) / sizeof(classic_bad_sreq[0]); i++)
-		printf("  classic/%s sreq: %s\n", classic_bad_sreq[i].name, classic_bad_sreq[i].reason);
+		printf("  classic/%s sreq: %s\n", classic_bad_sreq[i].name,
+		    classic_bad_sreq[i].reason);
 	printf("note: the v4 -unnormalized cases run with normalize_path off (S3 style), as their "
 	       "context.json says; they apply and are counted\n");
 	printf("sigv4 suite: %u passed, %u failed, %u not applicable (listed above)\n", t.passed,
-	       t.failed, na.na);
+	    t.failed, na.na);
 	/* One signing key for the whole suite: one scope. */
 	assert_int_equal(sigv4_signer_derivations(signer), 1);
 	assert_int_equal(n_v4, 38);
@@ -734,9 +735,11 @@ known_answers(void **state)
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases"))
 	{
 		const cJSON *in = cJSON_GetObjectItemCaseSensitive(c, "inputs");
-		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "name"));
+		const char *name =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "name"));
 		const char *url = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "url"));
-		const char *body = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "body"));
+		const char *body =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "body"));
 		const cJSON *hb = cJSON_GetObjectItemCaseSensitive(in, "headers_before_signing");
 		const cJSON *sent = cJSON_GetObjectItemCaseSensitive(c, "signed_headers_sent");
 		const cJSON *h;
@@ -765,14 +768,17 @@ known_answers(void **state)
 			hdr[nh++] = sigv4_header_make(h->string, cJSON_GetStringValue(h));
 		}
 		assert_int_equal(
-			sigv4_credentials_new(
-				&cred,
-				cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "access_key_id")),
-				cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "secret_access_key")),
-				cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "session_token"))),
-			SIGV4_OK);
-		assert_int_equal(sigv4_parse_amz_date(&when, cJSON_GetStringValue(
-			cJSON_GetObjectItemCaseSensitive(in, "time_utc"))), SIGV4_OK);
+		    sigv4_credentials_new(&cred,
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "access_key_id")),
+		        cJSON_GetStringValue(
+		            cJSON_GetObjectItemCaseSensitive(in, "secret_access_key")),
+		        cJSON_GetStringValue(
+		            cJSON_GetObjectItemCaseSensitive(in, "session_token"))),
+		    SIGV4_OK);
+		assert_int_equal(
+		    sigv4_parse_amz_date(&when,
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "time_utc"))),
+		    SIGV4_OK);
 		memset(&req, 0, sizeof(req));
 		req.method = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "method"));
 		req.path = slash;
@@ -782,16 +788,15 @@ known_answers(void **state)
 		req.body = body;
 		req.body_len = strlen(body);
 		sigv4_options_init(&opt,
-		                   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "region")),
-		                   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "service")),
-		                   when);
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "region")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "service")), when);
 		assert_int_equal(sigv4_sign(&res, signer, &req, &opt, cred), SIGV4_OK);
 		ok &= stage_eq(label, "canonical request",
-		               cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "canonical_request")),
-		               res->canonical_request);
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "canonical_request")),
+		    res->canonical_request);
 		ok &= stage_eq(label, "string to sign",
-		               cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "string_to_sign")),
-		               res->string_to_sign);
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "string_to_sign")),
+		    res->string_to_sign);
 		/* Every header botocore sent is either one the caller set or one
 		 * the signer returned, with the same value. */
 		cJSON_ArrayForEach(h, sent)
@@ -886,7 +891,7 @@ expect_query_error(const char *query, enum sigv4_status want)
 	char *got = (char *)(uintptr_t)0x1;
 
 	assert_int_equal(sigv4_canonical_query(&got, query), want);
-	assert_true(got == (char *)(uintptr_t)0x1);   /* untouched on failure */
+	assert_true(got == (char *)(uintptr_t)0x1); /* untouched on failure */
 }
 
 static void
@@ -934,7 +939,8 @@ static void
 fixture_init(struct fixture *f, const char *token)
 {
 	memset(f, 0, sizeof(*f));
-	assert_int_equal(sigv4_credentials_new(&f->cred, SUITE_KEY_ID, SUITE_SECRET, token), SIGV4_OK);
+	assert_int_equal(
+	    sigv4_credentials_new(&f->cred, SUITE_KEY_ID, SUITE_SECRET, token), SIGV4_OK);
 	sigv4_options_init(&f->opt, "us-east-1", "service", 1440938160); /* 20150830T123600Z */
 	f->req.method = "GET";
 	f->req.path = "/";
@@ -975,8 +981,8 @@ get_vanilla_through_host_field(void **state)
 
 	fixture_init(&f, NULL);
 	assert_int_equal(sigv4_sign(&res, NULL, &f.req, &f.opt, f.cred), SIGV4_OK);
-	assert_string_equal(res->signature,
-	                    "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+	assert_string_equal(
+	    res->signature, "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
 	assert_int_equal(res->n_headers, 2);
 	assert_string_equal(res->headers[0].name, "X-Amz-Date");
 	assert_string_equal(res->headers[0].value, SUITE_TIME);
@@ -996,7 +1002,7 @@ stages_compose_to_sign(void **state)
 	unsigned char key[SIGV4_KEY_BYTES];
 	char sig[SIGV4_HEX_BYTES];
 	struct sigv4_header h[] = { SIGV4_HEADER("Content-Type", "application/json"),
-		                    SIGV4_HEADER("X-Amz-Target", "Svc.Op") };
+		SIGV4_HEADER("X-Amz-Target", "Svc.Op") };
 	(void)state;
 
 	fixture_init(&f, "tok");
@@ -1006,16 +1012,17 @@ stages_compose_to_sign(void **state)
 	f.req.body = "{}";
 	f.req.body_len = 2;
 	f.opt.sign_body = true;
-	assert_int_equal(sigv4_canonical_request(&creq, &signed_headers, &f.req, &f.opt, f.cred),
-	                 SIGV4_OK);
+	assert_int_equal(
+	    sigv4_canonical_request(&creq, &signed_headers, &f.req, &f.opt, f.cred), SIGV4_OK);
 	assert_string_equal(signed_headers,
-	                    "content-type;host;x-amz-content-sha256;x-amz-date;"
-	                    "x-amz-security-token;x-amz-target");
+	    "content-type;host;x-amz-content-sha256;x-amz-date;"
+	    "x-amz-security-token;x-amz-target");
 	assert_int_equal(sigv4_string_to_sign(&sts, creq, &f.opt), SIGV4_OK);
-	assert_int_equal(sigv4_signing_key(key, f.cred, "20150830", "us-east-1", "service"),
-	                 SIGV4_OK);
+	assert_int_equal(
+	    sigv4_signing_key(key, f.cred, "20150830", "us-east-1", "service"), SIGV4_OK);
 	assert_int_equal(sigv4_signature(sig, key, sts), SIGV4_OK);
-	assert_int_equal(sigv4_authorization(&authz, f.cred, &f.opt, signed_headers, sig), SIGV4_OK);
+	assert_int_equal(
+	    sigv4_authorization(&authz, f.cred, &f.opt, signed_headers, sig), SIGV4_OK);
 	assert_int_equal(sigv4_sign(&res, NULL, &f.req, &f.opt, f.cred), SIGV4_OK);
 	assert_string_equal(res->canonical_request, creq);
 	assert_string_equal(res->string_to_sign, sts);
@@ -1026,7 +1033,7 @@ stages_compose_to_sign(void **state)
 	assert_string_equal(res->headers[1].value, "tok");
 	assert_string_equal(res->headers[2].name, "x-amz-content-sha256");
 	assert_string_equal(res->headers[2].value,
-	                    "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+	    "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
 	sigv4_result_free(res);
 	free(creq);
 	free(signed_headers);
@@ -1042,10 +1049,10 @@ header_rules(void **state)
 	struct sigv4_result *res = NULL;
 	struct sigv4_header h[] = {
 		SIGV4_HEADER("My-Header", "  a \t  b  "),
-		SIGV4_HEADER("User-Agent", "curl/8"),           /* never signed */
-		SIGV4_HEADER("my-header", "c"),
-		SIGV4_HEADER("Empty", ""),
-		SIGV4_HEADER("x-amz-content-sha256", "UNSIGNED-PAYLOAD"), /* fine without sign_body */
+		SIGV4_HEADER("User-Agent", "curl/8"), /* never signed */
+		SIGV4_HEADER("my-header", "c"), SIGV4_HEADER("Empty", ""),
+		SIGV4_HEADER(
+		    "x-amz-content-sha256", "UNSIGNED-PAYLOAD"), /* fine without sign_body */
 	};
 	(void)state;
 
@@ -1055,14 +1062,14 @@ header_rules(void **state)
 	f.req.payload_hash = "UNSIGNED-PAYLOAD";
 	assert_int_equal(sigv4_sign(&res, NULL, &f.req, &f.opt, f.cred), SIGV4_OK);
 	assert_string_equal(res->canonical_request,
-	                    "GET\n/\n\n"
-	                    "empty:\n"
-	                    "host:example.amazonaws.com\n"
-	                    "my-header:a b,c\n"
-	                    "x-amz-content-sha256:UNSIGNED-PAYLOAD\n"
-	                    "x-amz-date:20150830T123600Z\n\n"
-	                    "empty;host;my-header;x-amz-content-sha256;x-amz-date\n"
-	                    "UNSIGNED-PAYLOAD");
+	    "GET\n/\n\n"
+	    "empty:\n"
+	    "host:example.amazonaws.com\n"
+	    "my-header:a b,c\n"
+	    "x-amz-content-sha256:UNSIGNED-PAYLOAD\n"
+	    "x-amz-date:20150830T123600Z\n\n"
+	    "empty;host;my-header;x-amz-content-sha256;x-amz-date\n"
+	    "UNSIGNED-PAYLOAD");
 	sigv4_result_free(res);
 	sigv4_credentials_free(f.cred);
 }
@@ -1148,21 +1155,26 @@ bad_credentials_time_scope_are_errors(void **state)
 	time_t t = 0;
 	(void)state;
 
-	assert_int_equal(sigv4_credentials_new(&c, "", SUITE_SECRET, NULL), SIGV4_ERR_MISSING_CREDENTIALS);
-	assert_int_equal(sigv4_credentials_new(&c, NULL, SUITE_SECRET, NULL), SIGV4_ERR_MISSING_CREDENTIALS);
-	assert_int_equal(sigv4_credentials_new(&c, SUITE_KEY_ID, "", NULL), SIGV4_ERR_MISSING_CREDENTIALS);
-	assert_int_equal(sigv4_credentials_new(&c, "AKID/X", SUITE_SECRET, NULL), SIGV4_ERR_BAD_CREDENTIALS);
-	assert_int_equal(sigv4_credentials_new(&c, "AKID, X", SUITE_SECRET, NULL), SIGV4_ERR_BAD_CREDENTIALS);
+	assert_int_equal(
+	    sigv4_credentials_new(&c, "", SUITE_SECRET, NULL), SIGV4_ERR_MISSING_CREDENTIALS);
+	assert_int_equal(
+	    sigv4_credentials_new(&c, NULL, SUITE_SECRET, NULL), SIGV4_ERR_MISSING_CREDENTIALS);
+	assert_int_equal(
+	    sigv4_credentials_new(&c, SUITE_KEY_ID, "", NULL), SIGV4_ERR_MISSING_CREDENTIALS);
+	assert_int_equal(
+	    sigv4_credentials_new(&c, "AKID/X", SUITE_SECRET, NULL), SIGV4_ERR_BAD_CREDENTIALS);
+	assert_int_equal(
+	    sigv4_credentials_new(&c, "AKID, X", SUITE_SECRET, NULL), SIGV4_ERR_BAD_CREDENTIALS);
 	assert_int_equal(sigv4_credentials_new(&c, SUITE_KEY_ID, SUITE_SECRET, "tok\r\nX-Evil: 1"),
-	                 SIGV4_ERR_BAD_CREDENTIALS);
+	    SIGV4_ERR_BAD_CREDENTIALS);
 	assert_true(c == (struct sigv4_credentials *)(uintptr_t)0x1);
 
 	fixture_init(&f, NULL);
 	{
 		struct sigv4_result *res = NULL;
 
-		assert_int_equal(sigv4_sign(&res, NULL, &f.req, &f.opt, NULL),
-		                 SIGV4_ERR_MISSING_CREDENTIALS);
+		assert_int_equal(
+		    sigv4_sign(&res, NULL, &f.req, &f.opt, NULL), SIGV4_ERR_MISSING_CREDENTIALS);
 		assert_null(res);
 	}
 	f.opt.time = 0;
@@ -1240,12 +1252,36 @@ strerror_covers_every_status(void **state)
 /* ---- the key cache -------------------------------------------------------- */
 
 static const char *const regions30[] = {
-	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1",
-	"ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
-	"ap-southeast-4", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ca-central-1",
-	"ca-west-1", "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3",
-	"eu-south-1", "eu-south-2", "eu-north-1", "il-central-1", "me-south-1", "me-central-1",
-	"sa-east-1", "mx-central-1",
+	"us-east-1",
+	"us-east-2",
+	"us-west-1",
+	"us-west-2",
+	"af-south-1",
+	"ap-east-1",
+	"ap-south-1",
+	"ap-south-2",
+	"ap-southeast-1",
+	"ap-southeast-2",
+	"ap-southeast-3",
+	"ap-southeast-4",
+	"ap-northeast-1",
+	"ap-northeast-2",
+	"ap-northeast-3",
+	"ca-central-1",
+	"ca-west-1",
+	"eu-central-1",
+	"eu-central-2",
+	"eu-west-1",
+	"eu-west-2",
+	"eu-west-3",
+	"eu-south-1",
+	"eu-south-2",
+	"eu-north-1",
+	"il-central-1",
+	"me-south-1",
+	"me-central-1",
+	"sa-east-1",
+	"mx-central-1",
 };
 
 static void
@@ -1265,7 +1301,8 @@ key_cache_derives_once_per_scope(void **state)
 			struct sigv4_result *res = NULL, *ref = NULL;
 
 			f.opt.region = regions30[r];
-			assert_int_equal(sigv4_sign(&res, signer, &f.req, &f.opt, f.cred), SIGV4_OK);
+			assert_int_equal(
+			    sigv4_sign(&res, signer, &f.req, &f.opt, f.cred), SIGV4_OK);
 			/* The cached key signs exactly as a fresh derivation. */
 			assert_int_equal(sigv4_sign(&ref, NULL, &f.req, &f.opt, f.cred), SIGV4_OK);
 			assert_string_equal(res->signature, ref->signature);
@@ -1279,19 +1316,23 @@ key_cache_derives_once_per_scope(void **state)
 	for (r = 0; r < 30; r++) {
 		unsigned char k[SIGV4_KEY_BYTES];
 
-		assert_int_equal(sigv4_signer_signing_key(k, signer, f.cred, "20150831", regions30[r], "service"),
-		                 SIGV4_OK);
+		assert_int_equal(sigv4_signer_signing_key(
+		                     k, signer, f.cred, "20150831", regions30[r], "service"),
+		    SIGV4_OK);
 	}
 	assert_int_equal(sigv4_signer_derivations(signer), 60);
 	/* Same key id, different secret: must not reuse the cached key. */
-	assert_int_equal(sigv4_credentials_new(&other, SUITE_KEY_ID, "another-secret", NULL), SIGV4_OK);
+	assert_int_equal(
+	    sigv4_credentials_new(&other, SUITE_KEY_ID, "another-secret", NULL), SIGV4_OK);
 	{
 		unsigned char a[SIGV4_KEY_BYTES], b[SIGV4_KEY_BYTES];
 
-		assert_int_equal(sigv4_signer_signing_key(a, signer, f.cred, "20150831", "us-east-1", "service"),
-		                 SIGV4_OK);
-		assert_int_equal(sigv4_signer_signing_key(b, signer, other, "20150831", "us-east-1", "service"),
-		                 SIGV4_OK);
+		assert_int_equal(
+		    sigv4_signer_signing_key(a, signer, f.cred, "20150831", "us-east-1", "service"),
+		    SIGV4_OK);
+		assert_int_equal(
+		    sigv4_signer_signing_key(b, signer, other, "20150831", "us-east-1", "service"),
+		    SIGV4_OK);
 		assert_memory_not_equal(a, b, sizeof(a));
 	}
 	assert_int_equal(sigv4_signer_derivations(signer), 61);
@@ -1301,20 +1342,23 @@ key_cache_derives_once_per_scope(void **state)
 		char region[32];
 
 		snprintf(region, sizeof(region), "xx-test-%zu", r);
-		assert_int_equal(sigv4_signer_signing_key(k, signer, f.cred, "20150831", region, "service"),
-		                 SIGV4_OK);
+		assert_int_equal(
+		    sigv4_signer_signing_key(k, signer, f.cred, "20150831", region, "service"),
+		    SIGV4_OK);
 	}
 	assert_int_equal(sigv4_signer_derivations(signer), 61 + SIGV4_KEY_CACHE_SLOTS + 10);
 	{
 		unsigned char k[SIGV4_KEY_BYTES];
 
 		/* The most recent one is still there... */
-		assert_int_equal(sigv4_signer_signing_key(k, signer, f.cred, "20150831", "xx-test-73",
-		                                          "service"), SIGV4_OK);
+		assert_int_equal(sigv4_signer_signing_key(
+		                     k, signer, f.cred, "20150831", "xx-test-73", "service"),
+		    SIGV4_OK);
 		assert_int_equal(sigv4_signer_derivations(signer), 61 + SIGV4_KEY_CACHE_SLOTS + 10);
 		/* ...the oldest was evicted. */
-		assert_int_equal(sigv4_signer_signing_key(k, signer, f.cred, "20150830", "us-east-1",
-		                                          "service"), SIGV4_OK);
+		assert_int_equal(
+		    sigv4_signer_signing_key(k, signer, f.cred, "20150830", "us-east-1", "service"),
+		    SIGV4_OK);
 		assert_int_equal(sigv4_signer_derivations(signer), 62 + SIGV4_KEY_CACHE_SLOTS + 10);
 	}
 	sigv4_credentials_free(other);
@@ -1327,8 +1371,8 @@ key_cache_derives_once_per_scope(void **state)
 
 /* ---- concurrency ------------------------------------------------------------ */
 
-#define THREADS 6
-#define PER_THREAD 120
+#define THREADS        6
+#define PER_THREAD     120
 #define THREAD_REGIONS 10
 
 struct thread_arg {
@@ -1381,10 +1425,12 @@ concurrent_signing_shares_the_cache(void **state)
 	(void)state;
 
 	assert_int_equal(sigv4_signer_new(&signer), SIGV4_OK);
-	assert_int_equal(sigv4_credentials_new(&cred, "ASIAEXAMPLE", SUITE_SECRET, "tok"), SIGV4_OK);
+	assert_int_equal(
+	    sigv4_credentials_new(&cred, "ASIAEXAMPLE", SUITE_SECRET, "tok"), SIGV4_OK);
 	/* Expected signatures, computed single-threaded without the cache. */
 	for (r = 0; r < THREAD_REGIONS; r++) {
-		struct sigv4_header h = SIGV4_HEADER("Content-Type", "application/x-www-form-urlencoded");
+		struct sigv4_header h =
+		    SIGV4_HEADER("Content-Type", "application/x-www-form-urlencoded");
 		struct sigv4_request req = { 0 };
 		struct sigv4_options opt;
 		struct sigv4_result *res = NULL;
@@ -1412,7 +1458,7 @@ concurrent_signing_shares_the_cache(void **state)
 	/* Racing threads still derive each scope exactly once. */
 	assert_int_equal(sigv4_signer_derivations(signer), THREAD_REGIONS);
 	printf("concurrent: %d threads x %d signatures, %d key derivations\n", THREADS, PER_THREAD,
-	       THREAD_REGIONS);
+	    THREAD_REGIONS);
 	sigv4_credentials_free(cred);
 	sigv4_signer_free(signer);
 }

@@ -41,7 +41,8 @@ check_encoded(const char *s, int allow_query_punct)
 		if ((c == '&' || c == '=') && allow_query_punct)
 			continue;
 		if (c == '%') {
-			unsigned char h = (unsigned char)s[i + 1], l = (unsigned char)(h ? s[i + 2] : 0);
+			unsigned char h = (unsigned char)s[i + 1],
+			              l = (unsigned char)(h ? s[i + 2] : 0);
 
 			if (((h >= '0' && h <= '9') || (h >= 'A' && h <= 'F')) &&
 			    ((l >= '0' && l <= '9') || (l >= 'A' && l <= 'F'))) {
@@ -84,8 +85,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > 65536)
 		return 0;
 	if (g_cred == NULL &&
-	    sigv4_credentials_new(&g_cred, "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-	                          "token") != SIGV4_OK)
+	    sigv4_credentials_new(&g_cred, "AKIDEXAMPLE",
+	        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "token") != SIGV4_OK)
 		abort();
 	flags = data[0];
 	copy = malloc(size);
