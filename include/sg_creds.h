@@ -140,6 +140,7 @@ struct sg_creds_options {
 	const char *config_file;         /* NULL = AWS_CONFIG_FILE or ~/.aws/config */
 	const char *credentials_file;    /* NULL = AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials */
 	const char *sts_endpoint_url;    /* passed through to the STS hook; NULL = default */
+	long process_timeout_ms;         /* credential_process time limit; 0 = 60 s */
 	struct sg_creds_http http;       /* zeroed = project transport */
 	struct sg_creds_sts sts;         /* zeroed = project STS client */
 	/* Wall clock for expiry decisions; NULL = time(NULL). */
@@ -187,8 +188,9 @@ void sg_creds_provider_invalidate(struct sg_creds_provider *p);
 const char *sg_creds_provider_profile(const struct sg_creds_provider *p);
 
 /*
- * A value from the selected profile ("region", "max_attempts", "ca_bundle"…):
- * config file first ([profile NAME] or [default]), then the credentials file.
+ * A value from the selected profile ("region", "max_attempts", "ca_bundle"…),
+ * with botocore's merge: the credentials file's [NAME] wins over the config
+ * file's [profile NAME] / [default].
  * On SG_OK *out is a malloc'd copy; SG_ENOTFOUND if the key is absent (no
  * message set in that case). Do not use for secret keys.
  */
