@@ -76,16 +76,17 @@ sv_put_segment(struct sv_buf *b, const char *s, size_t n, bool encode)
 
 /*
  * Normalized: split on '/', drop empty and "." segments, let ".." drop the
- * previous one (never above the root), and keep a trailing '/' if the path
- * ended in '/' or in a dot segment (RFC 3986 5.2.4).  `marks` remembers
- * where each kept segment starts in the output so ".." can cut it off;
- * `root` is where the path starts in `b`, just past its leading '/'.
+ * previous one (never above the root), and keep a trailing '/' only if the
+ * path itself ends in '/'.  That is what botocore and aws-c-auth do (so
+ * "/a/b/.." is "/a", where RFC 3986 5.2.4 would say "/a/"); matching the
+ * SDKs matters more than the RFC here.  `marks` remembers where each kept
+ * segment starts in the output so ".." can cut it off; `root` is where the
+ * path starts in `b`, just past its leading '/'.
  */
 static enum sigv4_status
 sv_uri_normalized(struct sv_buf *b, const char *path, size_t n, bool encode)
 {
 	size_t *marks, depth = 0, i = 0, root = b->len + 1;
-	bool dir = false;
 	enum sigv4_status st;
 
 	marks = malloc((n / 2 + 2) * sizeof(*marks));
@@ -97,32 +98,26 @@ sv_uri_normalized(struct sv_buf *b, const char *path, size_t n, bool encode)
 
 		while (i < n && path[i] == '/')
 			i++;
-		if (i == n) {
-			dir = true;
-			break;
-		}
 		start = i;
 		while (i < n && path[i] != '/')
 			i++;
 		len = i - start;
-		if (len == 1 && path[start] == '.') {
-			dir = true;
-		} else if (len == 2 && path[start] == '.' && path[start + 1] == '.') {
+		if (len == 0 || (len == 1 && path[start] == '.'))
+			continue;
+		if (len == 2 && path[start] == '.' && path[start + 1] == '.') {
 			if (depth > 0) {
 				b->len = marks[--depth];
 				b->p[b->len] = '\0';
 			}
-			dir = true;
-		} else {
-			marks[depth++] = b->len;
-			if (b->len > root)
-				st = sv_buf_putc(b, '/');
-			if (st == SIGV4_OK)
-				st = sv_put_segment(b, path + start, len, encode);
-			dir = false;
+			continue;
 		}
+		marks[depth++] = b->len;
+		if (b->len > root)
+			st = sv_buf_putc(b, '/');
+		if (st == SIGV4_OK)
+			st = sv_put_segment(b, path + start, len, encode);
 	}
-	if (st == SIGV4_OK && dir && b->len > root)
+	if (st == SIGV4_OK && n > 0 && path[n - 1] == '/' && b->len > root)
 		st = sv_buf_putc(b, '/');
 	free(marks);
 	return st;
