@@ -19,34 +19,46 @@ def enabled_regions(acct):
     return [r for r in acct["Regions"] if r.get("OptInStatus") != "not-opted-in"]
 
 
-def flat_rules(perms, xlate=lambda kind, v: v):
+PORT_PROTOCOLS = {"tcp", "udp", "icmp", "6", "17", "1"}
+
+
+def flat_rules(perms, xlate=lambda kind, v: v, semantic=False, pl_desc_blind=False):
     """IpPermissions -> sorted list of one-source rules (tuples).  `xlate`
-    maps ids (kind 'sg', 'pl', 'vpc', 'account') to another id space."""
+    maps ids (kind 'sg', 'pl', 'vpc', 'account') to another id space.
+    semantic=True: a protocol without ports (-1 aside) written as -1/-1 is the
+    same rule as one with the ports absent (AWS accepts both, DESIGN.md).
+    pl_desc_blind=True: ignore prefix-list rule descriptions (moto drops them)."""
     out = []
     for p in perms:
         base = (str(p["IpProtocol"]), p.get("FromPort"), p.get("ToPort"))
+        if semantic and base[0] != "-1" and base[0] not in PORT_PROTOCOLS \
+                and base[1:] == (None, None):
+            base = (base[0], -1, -1)
         for r in p.get("IpRanges", []):
             out.append(base + ("ipv4", r["CidrIp"], r.get("Description")))
         for r in p.get("Ipv6Ranges", []):
             out.append(base + ("ipv6", r["CidrIpv6"], r.get("Description")))
         for r in p.get("PrefixListIds", []):
-            out.append(base + ("pl", xlate("pl", r["PrefixListId"]), r.get("Description")))
+            out.append(base + ("pl", xlate("pl", r["PrefixListId"]),
+                               None if pl_desc_blind else r.get("Description")))
         for r in p.get("UserIdGroupPairs", []):
             out.append(base + ("sg", xlate("sg", r.get("GroupId")),
                                r.get("Description"), xlate("account", r.get("UserId")),
-                               r.get("VpcPeeringConnectionId"), r.get("PeeringStatus")))
+                               xlate("vpc", r.get("VpcId")),
+                               xlate("pcx", r.get("VpcPeeringConnectionId")),
+                               r.get("PeeringStatus")))
     return sorted(out, key=repr)
 
 
-def canon_group(g, xlate=lambda kind, v: v):
+def canon_group(g, xlate=lambda kind, v: v, semantic=False, pl_desc_blind=False):
     return {
         "GroupName": g["GroupName"],
         "Description": g.get("Description"),
         "VpcId": xlate("vpc", g.get("VpcId")),
         "OwnerId": xlate("account", g.get("OwnerId")),
         "Tags": sorted((t["Key"], t["Value"]) for t in g.get("Tags") or []),
-        "Ingress": flat_rules(g.get("IpPermissions", []), xlate),
-        "Egress": flat_rules(g.get("IpPermissionsEgress", []), xlate),
+        "Ingress": flat_rules(g.get("IpPermissions", []), xlate, semantic, pl_desc_blind),
+        "Egress": flat_rules(g.get("IpPermissionsEgress", []), xlate, semantic, pl_desc_blind),
     }
 
 
