@@ -38,5 +38,6 @@ int sg_cmd_scan(int argc, char **argv);
 int sg_cmd_events(int argc, char **argv);
 int sg_cmd_evidence(int argc, char **argv);
 int sg_cmd_policies(int argc, char **argv);
+int sg_cmd_identity(int argc, char **argv);
 
 #endif

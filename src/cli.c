@@ -44,7 +44,8 @@ sg_cli_report_error(const char *cmd, const struct sg_error *err)
 {
 	fprintf(stderr, "sg-audit: %s%s%s", cmd ? cmd : "", cmd ? ": " : "",
 	    err->msg[0] ? err->msg : sg_status_name(err->status));
-	if (err->aws_code[0] || err->http_status || err->request_id[0]) {
+	if ((err->aws_code[0] || err->http_status || err->request_id[0]) &&
+	    strstr(err->msg, "(HTTP ") == NULL) {
 		fprintf(stderr, " (");
 		if (err->aws_code[0])
 			fprintf(stderr, "%s", err->aws_code);
@@ -80,6 +81,7 @@ struct command {
 static const struct command commands[] = {
 	{ "events", sg_cmd_events, "score CloudTrail events that opened a group to the internet" },
 	{ "evidence", sg_cmd_evidence, "verify an evidence bundle offline (evidence verify DIR)" },
+	{ "identity", sg_cmd_identity, "show the AWS account and caller ARN sg-audit would scan as" },
 	{ "policies", sg_cmd_policies, "list policies, or run their embedded tests" },
 	{ "scan", sg_cmd_scan, "scan security groups in every requested region (default)" },
 };
