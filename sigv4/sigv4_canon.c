@@ -179,8 +179,10 @@ sv_params_dispose(struct sv_params *ps)
 {
 	size_t i;
 
+	/* Query mode puts the session token among the values: wipe them. */
 	for (i = 0; i < ps->n; i++) {
 		free(ps->v[i].key);
+		OPENSSL_cleanse(ps->v[i].value, strlen(ps->v[i].value));
 		free(ps->v[i].value);
 	}
 	free(ps->v);
@@ -244,6 +246,7 @@ sv_params_add(struct sv_params *ps, const char *k, size_t kn, const char *v, siz
 	}
 	sv_buf_init(&kb, SV_MAX_OUTPUT_BYTES);
 	sv_buf_init(&vb, SV_MAX_OUTPUT_BYTES);
+	vb.secret = true;
 	st = sv_uri_encode(&kb, k, kn, false);
 	if (st == SIGV4_OK)
 		st = sv_uri_encode(&vb, v, vn, false);
@@ -320,6 +323,7 @@ sv_params_parse(struct sv_params *ps, const char *query, bool reject_presign_key
 	}
 	sv_buf_init(&kd, SIGV4_MAX_URL_BYTES);
 	sv_buf_init(&vd, SIGV4_MAX_URL_BYTES);
+	vd.secret = true;
 	i = 0;
 	while (st == SIGV4_OK && i < n) {
 		size_t start = i, end, eq;
