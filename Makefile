@@ -21,7 +21,9 @@ PKG       := libcurl libcrypto libxml-2.0 libcjson zlib
 B         := build
 
 SG_ROOT   := $(abspath .)
-SG_SHARED ?= $(abspath ../shared)
+# shared/ sits beside the clone; from a git worktree, beside the main checkout.
+SG_SHARED ?= $(abspath $(firstword $(wildcard ../shared) \
+               $(shell git rev-parse --git-common-dir 2>/dev/null)/../../shared) ../shared)
 export SG_ROOT SG_SHARED PYTHON
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -30,6 +30,7 @@ void
 sg_err_prefix(struct sg_error *err, const char *fmt, ...)
 {
 	char pre[256], old[sizeof(err->msg)];
+	size_t np, no;
 	va_list ap;
 
 	if (err == NULL || err->status == SG_OK)
@@ -38,7 +39,16 @@ sg_err_prefix(struct sg_error *err, const char *fmt, ...)
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s%s", pre, old);
+	/* prefix + old message, truncated to fit; always NUL-terminated. */
+	np = strnlen(pre, sizeof(pre));
+	if (np > sizeof(err->msg) - 1)
+		np = sizeof(err->msg) - 1;
+	no = strnlen(old, sizeof(old));
+	if (no > sizeof(err->msg) - 1 - np)
+		no = sizeof(err->msg) - 1 - np;
+	memcpy(err->msg, pre, np);
+	memcpy(err->msg + np, old, no);
+	err->msg[np + no] = '\0';
 }
 
 static void
