@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "sg_buf.h"
 #include "sg_ini.h"
 
 static struct sg_ini *
@@ -253,6 +254,43 @@ load_names_the_file(void **state)
 	rmdir(dir);
 }
 
+static void
+many_keys_and_sections_find_duplicates(void **state)
+{
+	struct sg_buf b;
+	struct sg_error err;
+	struct sg_ini *ini = NULL;
+	int i;
+	(void)state;
+
+	/* Thousands of distinct keys and sections parse; a late duplicate is
+	 * still found and names the first line (the index must not miss it). */
+	sg_buf_init(&b, SG_INI_MAX_BYTES);
+	sg_err_init(&err);
+	for (i = 0; i < 3000; i++)
+		assert_int_equal(sg_buf_appendf(&b, &err, "[s%d]\nk%d = %d\n", i, i, i), SG_OK);
+	assert_int_equal(sg_buf_append_str(&b, "[big]\n", &err), SG_OK);
+	for (i = 0; i < 5000; i++)
+		assert_int_equal(sg_buf_appendf(&b, &err, "key%d = v\n", i), SG_OK);
+	assert_int_equal(sg_ini_parse(&ini, "big", b.data, b.len, &err), SG_OK);
+	assert_int_equal(sg_ini_section_count(ini), 3001);
+	assert_string_equal(sg_ini_get(ini, "s2999", "k2999", NULL), "2999");
+	assert_string_equal(sg_ini_get(ini, "big", "key4999", NULL), "v");
+	sg_ini_free(ini);
+	ini = NULL;
+	assert_int_equal(sg_buf_append_str(&b, "KEY17 = again\n[s1234]\n", &err), SG_OK);
+	assert_int_equal(sg_ini_parse(&ini, "big", b.data, b.len, &err), SG_ECONFIG);
+	assert_non_null(strstr(err.msg, "big line 11002: key 'key17' in section [big] repeats line 6019"));
+	sg_err_init(&err);
+	/* Drop the duplicate key: the repeated section is caught instead. */
+	b.len -= strlen("KEY17 = again\n[s1234]\n");
+	assert_int_equal(sg_buf_append_str(&b, "[s1234]\n", &err), SG_OK);
+	assert_int_equal(sg_ini_parse(&ini, "big", b.data, b.len, &err), SG_ECONFIG);
+	assert_non_null(strstr(err.msg, "line 11002: section [s1234] already appears at line 2469"));
+	assert_null(ini);
+	sg_buf_dispose(&b);
+}
+
 /* The shared reference samples parse and carry what botocore reads from them. */
 static void
 reference_samples_parse(void **state)
@@ -301,6 +339,7 @@ main(void)
 		cmocka_unit_test(errors_never_quote_values),
 		cmocka_unit_test(binary_and_huge_files_rejected),
 		cmocka_unit_test(load_names_the_file),
+		cmocka_unit_test(many_keys_and_sections_find_duplicates),
 		cmocka_unit_test(reference_samples_parse),
 	};
 	return cmocka_run_group_tests_name("ini", tests, NULL, NULL);
