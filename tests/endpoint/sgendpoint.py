@@ -300,6 +300,8 @@ class World:
     def make_token(self, offset, fingerprint):
         body = json.dumps({"v": 2, "o": offset, "f": fingerprint,
                            "n": secrets.token_hex(4)}, separators=(",", ":")).encode()
+        # Pad so the base64 always ends in "=": clients must URL-encode it.
+        body += b" " * (1 if (len(body) + 10) % 3 else 2)
         tag = hmac.new(self.token_key, body, hashlib.sha256).digest()[:9]
         return base64.b64encode(body + tag).decode()
 

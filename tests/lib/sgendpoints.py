@@ -77,6 +77,34 @@ class Server:
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=self.secret_access_key, **kw)
 
+    def call(self, service, region, body, target=None, access_key_id=None, secret=None,
+             token=None, clock_offset=0, timeout=20):
+        """One hand-signed POST (signer: tests/endpoint/sigv4check.py).  `body` is
+        a form string/bytes (EC2, STS) or, with `target`, a JSON object
+        (CloudTrail).  Returns (status, body bytes, headers dict).  Connection
+        faults surface as the usual exceptions (ConnectionResetError, ...)."""
+        import http.client
+        sys.path.insert(0, os.path.join(ROOT, "tests", "endpoint"))
+        import sigv4check
+        if target:
+            data = json.dumps(body).encode() if not isinstance(body, bytes) else body
+            headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target}
+        else:
+            data = body.encode() if isinstance(body, str) else body
+            headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+        amz = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() + clock_offset))
+        headers = sigv4check.sign(access_key_id or self.access_key_id,
+                                  secret or self.secret_access_key, region, service, amz,
+                                  "POST", self.url + "/", headers, data, token)
+        host = self.url.split("//", 1)[1]
+        conn = http.client.HTTPConnection(host, timeout=timeout)
+        try:
+            conn.request("POST", "/", body=data, headers=headers)
+            r = conn.getresponse()
+            return r.status, r.read(), {k.lower(): v for k, v in r.getheaders()}
+        finally:
+            conn.close()
+
     # Control API (project endpoint only).
     def _ctl(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
