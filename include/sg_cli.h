@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "sg_err.h"
+#include "sg_report.h"
 
 /* Exit codes, documented in README.md and the man page. */
 enum sg_exit {
@@ -22,8 +23,23 @@ enum sg_exit {
 	SG_EXIT_INTERNAL = 5    /* internal error */
 };
 
+/*
+ * THE exit-code table (src/cli.c): code, name, meaning. --help prints it;
+ * README.md and docs/sg-audit.1 document it, and tests/test_report.c checks
+ * that both name every row.
+ */
+struct sg_exit_info {
+	int code;
+	const char *name;
+	const char *meaning;
+};
+const struct sg_exit_info *sg_cli_exit_codes(size_t *n);
+
 /* The exit code for a failed operation's status. */
 int sg_exit_for_status(enum sg_status st);
+
+/* The exit code for a finished scan's outcome (sg_report_decide). */
+int sg_exit_for_outcome(enum sg_report_outcome o);
 
 /* Print "sg-audit: <cmd>: <message> [(AWS code, HTTP n, request id)]" to stderr. */
 void sg_cli_report_error(const char *cmd, const struct sg_error *err);

@@ -9,7 +9,41 @@
 #define SG_VERSION "0.0.0"
 #endif
 
-/* The one status -> exit code table. */
+/*
+ * The one exit-code table. Each code's meaning is written once, here; the
+ * --help text is printed from it and the docs are checked against it.
+ */
+static const struct sg_exit_info exit_codes[] = {
+	{ SG_EXIT_CLEAN, "clean",
+	  "clean: compliant, or nothing failing at the --fail-on/--fail-severity threshold" },
+	{ SG_EXIT_FINDINGS, "findings",
+	  "failing findings at the threshold (or an event alert at the threshold)" },
+	{ SG_EXIT_INCOMPLETE, "incomplete",
+	  "incomplete scan: a requested region or call did not complete (wins over 1)" },
+	{ SG_EXIT_USAGE, "usage", "usage or configuration error" },
+	{ SG_EXIT_AUTH, "auth", "credentials or authentication failure" },
+	{ SG_EXIT_INTERNAL, "internal", "internal error" },
+};
+
+const struct sg_exit_info *
+sg_cli_exit_codes(size_t *n)
+{
+	*n = sizeof(exit_codes) / sizeof(exit_codes[0]);
+	return exit_codes;
+}
+
+int
+sg_exit_for_outcome(enum sg_report_outcome o)
+{
+	switch (o) {
+	case SG_OUTCOME_CLEAN: return SG_EXIT_CLEAN;
+	case SG_OUTCOME_FINDINGS: return SG_EXIT_FINDINGS;
+	case SG_OUTCOME_INCOMPLETE: return SG_EXIT_INCOMPLETE;
+	}
+	return SG_EXIT_INTERNAL;
+}
+
+/* Status -> exit code, for operations that failed before a report exists. */
 int
 sg_exit_for_status(enum sg_status st)
 {
@@ -104,9 +138,10 @@ usage(FILE *f)
 	    "\n"
 	    "Run 'sg-audit COMMAND --help' for a command's options.\n"
 	    "\n"
-	    "Exit codes:\n"
-	    "  0 clean   1 failing findings   2 incomplete scan   3 usage or configuration error\n"
-	    "  4 credentials or authentication failure   5 internal error\n"
+	    "Exit codes:\n");
+	for (i = 0; i < sizeof(exit_codes) / sizeof(exit_codes[0]); i++)
+		fprintf(f, "  %d  %s\n", exit_codes[i].code, exit_codes[i].meaning);
+	fprintf(f,
 	    "\n"
 	    "  --help     show this help\n"
 	    "  --version  show the version\n");
