@@ -376,6 +376,34 @@ void sg_ratelimit_free(struct sg_ratelimit *rl);
 /* Block until one token is available for `key` (created full with `burst`); returns ms waited. */
 uint64_t sg_ratelimit_acquire(struct sg_ratelimit *rl, const char *key, double rate, double burst);
 
+/*
+ * Small readers for callers that need one value from a response (a page
+ * token, a request id) without a full parser:
+ *
+ * sg_aws_xml_text: the text of the element at `path`, local names from the
+ * root ("DescribeSecurityGroupsResponse/nextToken"), appended to `out`
+ * (initialised by the caller with its cap). SG_ENOTFOUND, without a message,
+ * when the element is absent; EPARSE for malformed XML. Same parser limits
+ * as the error reader (no DTD, no entities, depth and size caps).
+ */
+enum sg_status sg_aws_xml_text(const char *body, size_t len, const char *path,
+                               struct sg_buf *out, struct sg_error *err) SG_MUST_USE;
+/*
+ * sg_aws_json_string: a top-level string member of a JSON object
+ * ("NextToken"), appended to `out`. SG_ENOTFOUND (no message) if absent or
+ * not a string; EPARSE for malformed JSON.
+ */
+enum sg_status sg_aws_json_string(const char *body, size_t len, const char *name,
+                                  struct sg_buf *out, struct sg_error *err) SG_MUST_USE;
+/*
+ * sg_aws_json_with_string: a copy of the JSON object `body` with the
+ * top-level member `name` set to the string `value` (added or replaced),
+ * as a malloc'd compact JSON text in *out. For following NextToken.
+ */
+enum sg_status sg_aws_json_with_string(const char *body, size_t len, const char *name,
+                                       const char *value, char **out,
+                                       struct sg_error *err) SG_MUST_USE;
+
 /* Parse an HTTP Date ("Tue, 24 Nov 2026 01:07:37 GMT"); false if malformed. */
 bool sg_aws_parse_http_date(const char *s, time_t *out);
 

@@ -55,5 +55,6 @@ int sg_cmd_events(int argc, char **argv);
 int sg_cmd_evidence(int argc, char **argv);
 int sg_cmd_policies(int argc, char **argv);
 int sg_cmd_identity(int argc, char **argv);
+int sg_cmd_call(int argc, char **argv);
 
 #endif

@@ -70,3 +70,53 @@ sg_aws_parse_error_json(const char *body, size_t len, struct sg_aws_error_info *
 	*out = info;
 	return SG_OK;
 }
+
+enum sg_status
+sg_aws_json_string(const char *body, size_t len, const char *name, struct sg_buf *out,
+                   struct sg_error *err)
+{
+	const cJSON *v;
+	cJSON *root;
+	enum sg_status st;
+
+	root = cJSON_ParseWithLength(body, len);
+	if (root == NULL)
+		return sg_err_set(err, SG_EPARSE, "response: malformed JSON");
+	v = cJSON_GetObjectItemCaseSensitive(root, name);
+	if (!cJSON_IsString(v) || v->valuestring == NULL) {
+		cJSON_Delete(root);
+		return SG_ENOTFOUND;
+	}
+	st = sg_buf_append_str(out, v->valuestring, err);
+	cJSON_Delete(root);
+	return st;
+}
+
+enum sg_status
+sg_aws_json_with_string(const char *body, size_t len, const char *name, const char *value,
+                        char **out, struct sg_error *err)
+{
+	cJSON *root, *s;
+	char *text;
+
+	root = len ? cJSON_ParseWithLength(body, len) : cJSON_CreateObject();
+	if (root == NULL || !cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return sg_err_set(err, SG_EPARSE, "request body is not a JSON object");
+	}
+	s = cJSON_CreateString(value);
+	if (s == NULL) {
+		cJSON_Delete(root);
+		return sg_err_set(err, SG_ENOMEM, "out of memory");
+	}
+	if (cJSON_GetObjectItemCaseSensitive(root, name) != NULL)
+		cJSON_ReplaceItemInObjectCaseSensitive(root, name, s);
+	else
+		cJSON_AddItemToObject(root, name, s);
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (text == NULL)
+		return sg_err_set(err, SG_ENOMEM, "out of memory");
+	*out = text;
+	return SG_OK;
+}

@@ -157,48 +157,76 @@ copy_clean(char *dst, size_t cap, const struct sg_buf *b)
 	dst[o] = '\0';
 }
 
+/*
+ * The error shapes accepted, first match wins. The first two are what AWS
+ * sends (aws-protocol.md §3.4, §6); the rest are variants seen from
+ * AWS-compatible servers (moto nests <Errors> inside <ErrorResponse>) and
+ * cost nothing to accept, since only the code and message are read.
+ */
+static const struct {
+	const char *root;
+	const char *error;      /* path of the <Error> element */
+	const char *rid[2];     /* request id paths */
+} error_shapes[] = {
+	{ "Response", "Response/Errors/Error", { "Response/RequestID", "Response/RequestId" } },
+	{ "ErrorResponse", "ErrorResponse/Error",
+	  { "ErrorResponse/RequestId", "ErrorResponse/RequestID" } },
+	{ "ErrorResponse", "ErrorResponse/Errors/Error",
+	  { "ErrorResponse/RequestId", "ErrorResponse/RequestID" } },
+	{ "Response", "Response/Error", { "Response/RequestID", "Response/RequestId" } },
+};
+
+#define N_SHAPES (sizeof(error_shapes) / sizeof(error_shapes[0]))
+
 enum sg_status
 sg_aws_parse_error_xml(const char *body, size_t len, struct sg_aws_error_info *out,
                        struct sg_error *err)
 {
-	enum { EC2_CODE, EC2_MSG, EC2_RID, STS_CODE, STS_MSG, STS_TYPE, STS_RID, N };
-	struct sg_buf b[N];
-	struct xml_field f[N] = {
-		{ "Response/Errors/Error/Code", &b[EC2_CODE], false },
-		{ "Response/Errors/Error/Message", &b[EC2_MSG], false },
-		{ "Response/RequestID", &b[EC2_RID], false },
-		{ "ErrorResponse/Error/Code", &b[STS_CODE], false },
-		{ "ErrorResponse/Error/Message", &b[STS_MSG], false },
-		{ "ErrorResponse/Error/Type", &b[STS_TYPE], false },
-		{ "ErrorResponse/RequestId", &b[STS_RID], false },
-	};
+	enum { CODE, MSG, TYPE, RID1, RID2, PER };
+	char paths[N_SHAPES][PER][96];
+	struct sg_buf b[N_SHAPES][PER];
+	struct xml_field f[N_SHAPES * PER];
 	struct sg_aws_error_info info;
 	char root[XML_MAX_NAME + 1];
 	enum sg_status st;
-	int i;
+	size_t i, k, found = N_SHAPES;
 
-	for (i = 0; i < N; i++)
-		sg_buf_init(&b[i], 4096);
+	for (i = 0; i < N_SHAPES; i++) {
+		snprintf(paths[i][CODE], sizeof(paths[i][CODE]), "%s/Code", error_shapes[i].error);
+		snprintf(paths[i][MSG], sizeof(paths[i][MSG]), "%s/Message", error_shapes[i].error);
+		snprintf(paths[i][TYPE], sizeof(paths[i][TYPE]), "%s/Type", error_shapes[i].error);
+		snprintf(paths[i][RID1], sizeof(paths[i][RID1]), "%s", error_shapes[i].rid[0]);
+		snprintf(paths[i][RID2], sizeof(paths[i][RID2]), "%s", error_shapes[i].rid[1]);
+		for (k = 0; k < PER; k++) {
+			sg_buf_init(&b[i][k], 4096);
+			f[i * PER + k].path = paths[i][k];
+			f[i * PER + k].dst = &b[i][k];
+			f[i * PER + k].seen = false;
+		}
+	}
 	memset(&info, 0, sizeof(info));
-	st = xml_collect(body, len, f, N, root, sizeof(root), "error response", err);
+	st = xml_collect(body, len, f, N_SHAPES * PER, root, sizeof(root), "error response", err);
 	if (st == SG_OK) {
-		if (strcmp(root, "Response") == 0 && b[EC2_CODE].len > 0) {
-			copy_clean(info.code, sizeof(info.code), &b[EC2_CODE]);
-			copy_clean(info.message, sizeof(info.message), &b[EC2_MSG]);
-			copy_clean(info.request_id, sizeof(info.request_id), &b[EC2_RID]);
-		} else if (strcmp(root, "ErrorResponse") == 0 && b[STS_CODE].len > 0) {
-			copy_clean(info.code, sizeof(info.code), &b[STS_CODE]);
-			copy_clean(info.message, sizeof(info.message), &b[STS_MSG]);
-			copy_clean(info.type, sizeof(info.type), &b[STS_TYPE]);
-			copy_clean(info.request_id, sizeof(info.request_id), &b[STS_RID]);
-		} else {
+		for (i = 0; i < N_SHAPES && found == N_SHAPES; i++)
+			if (strcmp(root, error_shapes[i].root) == 0 && b[i][CODE].len > 0)
+				found = i;
+		if (found == N_SHAPES) {
 			st = sg_err_set(err, SG_EPARSE,
 			    "error response: <%s> is neither an EC2 <Response><Errors> nor an "
 			    "STS <ErrorResponse> with a <Code>", root);
+		} else {
+			copy_clean(info.code, sizeof(info.code), &b[found][CODE]);
+			copy_clean(info.message, sizeof(info.message), &b[found][MSG]);
+			copy_clean(info.type, sizeof(info.type), &b[found][TYPE]);
+			copy_clean(info.request_id, sizeof(info.request_id),
+			    b[found][RID1].len ? &b[found][RID1] : &b[found][RID2]);
+			if (info.code[0] == '\0')
+				st = sg_err_set(err, SG_EPARSE, "error response: empty <Code>");
 		}
 	}
-	for (i = 0; i < N; i++)
-		sg_buf_dispose(&b[i]);
+	for (i = 0; i < N_SHAPES; i++)
+		for (k = 0; k < PER; k++)
+			sg_buf_dispose(&b[i][k]);
 	if (st == SG_OK)
 		*out = info;
 	return st;
@@ -350,4 +378,17 @@ sg_sts_parse_credentials(const char *body, size_t len, const char *op, struct sg
 	}
 	*out = c;
 	return SG_OK;
+}
+
+enum sg_status
+sg_aws_xml_text(const char *body, size_t len, const char *path, struct sg_buf *out,
+                struct sg_error *err)
+{
+	struct xml_field f = { path, out, false };
+	enum sg_status st;
+
+	st = xml_collect(body, len, &f, 1, NULL, 0, "response", err);
+	if (st != SG_OK)
+		return st;
+	return f.seen ? SG_OK : SG_ENOTFOUND;
 }

@@ -79,7 +79,7 @@ sg_cli_report_error(const char *cmd, const struct sg_error *err)
 	fprintf(stderr, "sg-audit: %s%s%s", cmd ? cmd : "", cmd ? ": " : "",
 	    err->msg[0] ? err->msg : sg_status_name(err->status));
 	if ((err->aws_code[0] || err->http_status || err->request_id[0]) &&
-	    strstr(err->msg, "(HTTP ") == NULL) {
+	    strstr(err->msg, "HTTP ") == NULL) {
 		fprintf(stderr, " (");
 		if (err->aws_code[0])
 			fprintf(stderr, "%s", err->aws_code);
@@ -113,6 +113,7 @@ struct command {
 
 /* Sorted by name. */
 static const struct command commands[] = {
+	{ "call", sg_cmd_call, "send one raw AWS API call through sg-audit's client (diagnostics)" },
 	{ "events", sg_cmd_events, "score CloudTrail events that opened a group to the internet" },
 	{ "evidence", sg_cmd_evidence, "verify an evidence bundle offline (evidence verify DIR)" },
 	{ "identity", sg_cmd_identity, "show the AWS account and caller ARN sg-audit would scan as" },

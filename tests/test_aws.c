@@ -161,6 +161,29 @@ error_xml_hostile_inputs_rejected(void **state)
 }
 
 static void
+error_xml_compatible_variants(void **state)
+{
+	/* moto nests <Errors> in <ErrorResponse>; botocore accepts it, so do we. */
+	const char *moto = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ErrorResponse><Errors><Error>"
+	    "<Code>AuthFailure</Code><Message>AWS was not able to validate</Message><Type>Sender"
+	    "</Type></Error></Errors><RequestId>m1</RequestId></ErrorResponse>\n";
+	const char *ns = "<Response xmlns=\"urn:x\"><Errors><Error><Code> InvalidGroup.NotFound\n"
+	    "</Code><Message>a &amp; b</Message></Error></Errors><RequestID>r</RequestID></Response>";
+	struct sg_aws_error_info info;
+	struct sg_error err;
+	(void)state;
+
+	sg_err_init(&err);
+	assert_int_equal(sg_aws_parse_error_xml(moto, strlen(moto), &info, &err), SG_OK);
+	assert_string_equal(info.code, "AuthFailure");
+	assert_string_equal(info.type, "Sender");
+	assert_string_equal(info.request_id, "m1");
+	assert_int_equal(sg_aws_parse_error_xml(ns, strlen(ns), &info, &err), SG_OK);
+	assert_string_equal(info.code, "InvalidGroup.NotFound");
+	assert_string_equal(info.message, "a & b");
+}
+
+static void
 error_json_variants(void **state)
 {
 	struct sg_aws_error_info info;
@@ -1078,6 +1101,7 @@ main(void)
 		cmocka_unit_test(error_samples_parse_classify_and_map),
 		cmocka_unit_test(error_sts_type_kept),
 		cmocka_unit_test(error_xml_hostile_inputs_rejected),
+		cmocka_unit_test(error_xml_compatible_variants),
 		cmocka_unit_test(error_json_variants),
 		cmocka_unit_test(classify_statuses_and_transport),
 		cmocka_unit_test(backoff_bounds_full_jitter_capped),

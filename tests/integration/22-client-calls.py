@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""The AWS client through `sg-audit call` against the project's endpoint:
+EC2 paging (NextToken followed, pages sequential), CloudTrail JSON 1.1 with
+paging, regions in parallel, per-region throttling and 5xx retried to
+success, connection resets and truncated bodies retried, an endless
+NextToken stopped, not-opted-in regions reported per region, and the
+client-side rate limit. Only 127.0.0.1 is contacted."""
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("SG_ROOT", "."), "tests", "lib"))
+from sgendpoints import Checks, endpoint  # noqa: E402
+
+SG = os.environ.get("SG_AUDIT") or os.path.join(os.environ.get("SG_ROOT", "."), "sg-audit")
+c = Checks("22-client-calls")
+REGIONS = "us-east-1,eu-west-1,us-west-2,eu-central-1,ap-southeast-2,eu-south-2"
+
+
+def run(args, env, timeout=120):
+    t = time.monotonic()
+    p = subprocess.run([SG] + args, env=env, capture_output=True, timeout=timeout)
+    return (p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"),
+            time.monotonic() - t)
+
+
+def log_of(ep, action):
+    return [x for x in ep.log() if x.get("action") == action]
+
+
+with endpoint("fixtures/accounts/demo.json", extra_args=["--events-relative"]) as ep:
+    env = ep.env()
+
+    # EC2 paging in one region: 17 groups, 5 per page -> 4 pages, sequential tokens.
+    ep.clear_log()
+    rc, out, err, _ = run(["call", "ec2", "DescribeSecurityGroups", "MaxResults=5", "--paginate",
+                           "--region", "us-east-1"], env)
+    groups = set(re.findall(r"<groupId>(sg-[0-9a-f]+)</groupId>", out))
+    calls = log_of(ep, "DescribeSecurityGroups")
+    c.check("EC2 paging: 4 pages, every group once", rc == 0 and len(calls) == 4
+            and len(groups) >= 17, "rc=%d pages=%d groups=%d %s" % (rc, len(calls), len(groups), err))
+    c.check("EC2 paging: NextToken sent on pages 2..4 only",
+            [bool(x.get("next_token")) for x in calls] == [False, True, True, True],
+            str([x.get("next_token") for x in calls]))
+
+    # Regions in parallel, with throttling and 5xx in two of them.
+    ep.clear_log()
+    ep.add_fault("region=eu-west-1,action=DescribeSecurityGroups,kind=throttle,count=2",
+                 "region=us-west-2,action=DescribeSecurityGroups,kind=503,count=1",
+                 "region=eu-central-1,action=DescribeSecurityGroups,kind=reset,count=1",
+                 "region=ap-southeast-2,action=DescribeSecurityGroups,kind=truncate,count=1")
+    rc, out, err, secs = run(["call", "ec2", "DescribeSecurityGroups", "MaxResults=5",
+                              "--paginate", "--regions", REGIONS], env)
+    ep.clear_faults()
+    c.check("6 regions with faults: all ok", rc == 0 and out.count(" ok ") == 6, out + err)
+    lines = {l.split()[0]: l for l in out.splitlines() if l.strip()}
+    c.check("throttled region: 2 extra attempts",
+            "attempts=6" in lines.get("eu-west-1", ""), lines.get("eu-west-1", ""))
+    c.check("503 region: 1 extra attempt", "attempts=5" in lines.get("us-west-2", ""),
+            lines.get("us-west-2", ""))
+    c.check("reset connection retried", "pages=2 attempts=3" in lines.get("eu-central-1", ""),
+            lines.get("eu-central-1", ""))
+    c.check("truncated body retried", "pages=1 attempts=2" in lines.get("ap-southeast-2", ""),
+            lines.get("ap-southeast-2", ""))
+    # Pages of one region never overlap: each page's request starts after the previous answer.
+    calls = [x for x in log_of(ep, "DescribeSecurityGroups") if x.get("region") == "us-east-1"]
+    c.check("pages within a region are sequential",
+            len(calls) == 4 and all(calls[i]["t"] <= calls[i + 1]["t"] for i in range(3)),
+            str([(x.get("t"), x.get("next_token")) for x in calls]))
+
+    # A not-opted-in region fails alone, with its code; exit 4 (auth-looking failure).
+    rc, out, err, _ = run(["call", "ec2", "DescribeSecurityGroups", "--regions",
+                           "us-east-1,af-south-1"], env)
+    c.check("not-opted-in region reported per region",
+            " ok " in out and "af-south-1" in out and "error=AuthFailure" in out and rc == 4,
+            "rc=%d %s %s" % (rc, out, err))
+
+    # CloudTrail JSON 1.1 with paging and a throttle.
+    ep.clear_log()
+    ep.add_fault("action=LookupEvents,kind=throttle,count=1")
+    rc, out, err, _ = run(["call", "cloudtrail", "LookupEvents", "--body", '{"MaxResults": 2}',
+                           "--paginate", "--region", "us-east-1"], env)
+    ep.clear_faults()
+    calls = log_of(ep, "LookupEvents")
+    c.check("CloudTrail LookupEvents paged to the end", rc == 0 and len(calls) >= 2
+            and out.count('"Events"') == len(calls) - 1, "rc=%d calls=%d %s" % (rc, len(calls), err))
+    c.check("CloudTrail throttling retried",
+            sum(1 for x in calls if x.get("status") == 400) == 1, str([x.get("status") for x in calls]))
+
+    # An endless NextToken is cut off.
+    ep.add_fault("action=DescribeSecurityGroups,kind=endless-token")
+    rc, out, err, _ = run(["call", "ec2", "DescribeSecurityGroups", "MaxResults=5", "--paginate",
+                           "--max-pages", "12", "--quiet", "--region", "eu-south-2"], env)
+    ep.clear_faults()
+    c.check("endless NextToken stopped at --max-pages", rc != 0 and "after 12 pages" in err, err)
+
+    # The client-side rate limit: 12 calls at 4/s (burst 8) take at least ~1 s.
+    rc, out, err, secs = run(["call", "ec2", "DescribeRegions", "--quiet", "--repeat", "12",
+                              "--max-rate", "4"], env)
+    c.check("--max-rate 4: 12 calls take >= 0.9 s", rc == 0 and secs >= 0.9, "%.2f s" % secs)
+
+    # Throughput figure (printed, never asserted on).
+    rc, out, err, secs = run(["call", "ec2", "DescribeRegions", "--quiet", "--repeat", "20",
+                              "--max-rate", "1000", "--regions", REGIONS], env)
+    c.check("120 calls over 6 regions", rc == 0, err)
+    print("info: " + err.strip().splitlines()[-1] if err.strip() else "info: (no summary)")
+
+sys.exit(c.finish())
