@@ -490,6 +490,12 @@ src_file_keys(struct resolve *r, const char *name, bool config_file, struct sg_c
 
 /* ---- HTTP sources ---- */
 
+static void
+http_debug(void *ctx, const char *msg)
+{
+	plog(ctx, SG_CREDS_LOG_DEBUG, "%s", msg);
+}
+
 static enum sg_status
 src_http(struct resolve *r, const char *profile, bool imds, struct sg_creds *out, bool *found,
          struct sg_error *err)
@@ -502,6 +508,8 @@ src_http(struct resolve *r, const char *profile, bool imds, struct sg_creds *out
 		.why_cap = sizeof(reason),
 		.imds_endpoint_cfg = prof_get(r->p, profile, "ec2_metadata_service_endpoint"),
 		.imds_mode_cfg = prof_get(r->p, profile, "ec2_metadata_service_endpoint_mode"),
+		.debug = http_debug,
+		.debug_ctx = r->p,
 	};
 	enum sg_status st;
 

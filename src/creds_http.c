@@ -71,10 +71,23 @@ fetch(struct sg_creds_http_ctx *ctx, const char *method, const char *url,
 		.max_bytes = SG_CREDS_JSON_MAX_BYTES,
 	};
 
+	enum sg_status st;
+
 	sg_buf_dispose(body);
 	sg_buf_init_secret(body, SG_CREDS_JSON_MAX_BYTES);
 	*status = 0;
-	return ctx->http->fetch(ctx->http->ctx, &req, status, body, err);
+	st = ctx->http->fetch(ctx->http->ctx, &req, status, body, err);
+	if (ctx->debug != NULL) {
+		char line[640];
+		if (st == SG_OK)
+			snprintf(line, sizeof(line), "credentials: %s %s -> HTTP %ld, %zu bytes", method,
+			    url, *status, body->len);
+		else
+			snprintf(line, sizeof(line), "credentials: %s %s -> %s", method, url,
+			    sg_status_name(st));
+		ctx->debug(ctx->debug_ctx, line);
+	}
+	return st;
 }
 
 /* A role name goes into a URL path: accept IAM's character set only. */

@@ -69,6 +69,9 @@ struct sg_creds_http_ctx {
 	size_t why_cap;
 	const char *imds_endpoint_cfg;    /* profile ec2_metadata_service_endpoint, or NULL */
 	const char *imds_mode_cfg;        /* profile ec2_metadata_service_endpoint_mode, or NULL */
+	/* Debug lines (method, URL, status; never headers or bodies). May be NULL. */
+	void (*debug)(void *ctx, const char *msg);
+	void *debug_ctx;
 };
 
 /*
