@@ -22,8 +22,8 @@ B         := build
 
 SG_ROOT   := $(abspath .)
 # shared/ sits beside the clone; from a git worktree, beside the main checkout.
-SG_SHARED ?= $(abspath $(firstword $(wildcard ../shared) \
-               $(shell git rev-parse --git-common-dir 2>/dev/null)/../../shared) ../shared)
+SG_SHARED ?= $(abspath $(firstword $(wildcard ../shared \
+               $(shell git rev-parse --git-common-dir 2>/dev/null)/../../shared) ../shared))
 export SG_ROOT SG_SHARED PYTHON
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
