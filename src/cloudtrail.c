@@ -1254,6 +1254,10 @@ jstr(struct sg_buf *b, const char *s, struct sg_error *err)
 			char esc[2] = { '\\', (char)*p };
 			st = sg_buf_append(b, esc, 2, err);
 			p++;
+		} else if (*p == '\n' || *p == '\t' || *p == '\r') {
+			char esc[2] = { '\\', *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r' };
+			st = sg_buf_append(b, esc, 2, err);
+			p++;
 		} else if (*p < 0x20) {
 			st = sg_buf_appendf(b, err, "\\u%04x", *p);
 			p++;

@@ -451,8 +451,9 @@ scan_file(struct sg_ct_scan *s, struct sg_buf *buf, const char *path, struct sg_
 		}
 	}
 	st = SG_OK;
-	if (buf->len > 0)
-		st = scan_buffer(s, buf->data, buf->len, path, &damaged, err);
+	/* An empty file that read fine is still not a log file: say so. */
+	if (buf->len > 0 || !damaged)
+		st = scan_buffer(s, buf->data ? buf->data : "", buf->len, path, &damaged, err);
 	if (damaged)
 		s->st.bad_files++;
 	end_file_warnings(s, path);
