@@ -74,6 +74,10 @@ static const char js[] =
     "      y=b.cells[i].dataset.key||b.cells[i].textContent;\n"
     "      if(num){x=+x;y=+y;}return (x<y?-1:x>y?1:0)*d;});\n"
     "    rows.forEach(function(r){tb.appendChild(r);});});});\n"
+    /* A link can carry filters: report.html#severity=critical&region=eu-west-1 */
+    "location.hash.replace(/^#/,'').split('&').forEach(function(kv){\n"
+    "  var p=kv.split('='),el=document.getElementById('f-'+decodeURIComponent(p[0]||''));\n"
+    "  if(el&&p.length===2)el.value=decodeURIComponent(p[1]);});\n"
     "apply();\n"
     "})();\n";
 

@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "sg_baseline.h"
 #include "sg_cli.h"
 #include "sg_report.h"
+#include "sg_report_cli.h"
 #include "sg_util.h"
 #include "../src/report_internal.h"
 #include "report_fixture.h"
@@ -795,6 +797,147 @@ killed_mid_write_keeps_previous_file(void **state)
 	sg_test_fixture_free(small);
 }
 
+
+/* ---- the report flags and the end of a scan -------------------------------- */
+
+static int
+parse_args(struct sg_report_cli *o, int argc, const char *const *args)
+{
+	char *argv[16];
+	int i, k;
+
+	for (i = 0; i < argc; i++)
+		argv[i] = (char *)(uintptr_t)args[i];
+	for (i = 1; i < argc; i++) {
+		k = sg_report_cli_option(o, "scan", argc, argv, &i);
+		if (k <= 0)
+			return k == 0 ? -2 : -1;
+	}
+	return 0;
+}
+
+static void
+report_flags_parse(void **state)
+{
+	static const char *const good[] = {
+		"scan", "--format", "csv", "--output=json:/tmp/x.json", "--output", "html:/tmp/x.html",
+		"--baseline", "/tmp/last.json", "--fail-on=new", "--fail-severity", "high",
+		"-o", "/tmp/out.csv", "--no-color",
+	};
+	static const char *const bad[][3] = {
+		{ "scan", "--format", "xml" },
+		{ "scan", "--fail-on", "some" },
+		{ "scan", "--fail-severity", "urgent" },
+		{ "scan", "--output", "pdf:/tmp/x" },
+		{ "scan", "--baseline", "" },
+		{ "scan", "--format", NULL },
+	};
+	struct sg_report_cli o;
+	size_t i;
+	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY);
+	(void)state;
+
+	sg_report_cli_init(&o);
+	assert_int_equal(parse_args(&o, 14, good), 0);
+	assert_int_equal(o.format, SG_FMT_CSV);
+	assert_true(o.format_given);
+	assert_int_equal(o.outputs.n, 2);
+	assert_string_equal(o.baseline, "/tmp/last.json");
+	assert_int_equal(o.fail_on, SG_FAIL_ON_NEW);
+	assert_int_equal(o.fail_severity, SG_SEV_HIGH);
+	assert_string_equal(o.output_file, "/tmp/out.csv");
+	assert_true(o.no_color);
+	sg_report_cli_dispose(&o);
+
+	/* Bad values are usage errors (messages to stderr, silenced here). */
+	dup2(null, STDERR_FILENO);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		sg_report_cli_init(&o);
+		assert_int_equal(parse_args(&o, bad[i][2] ? 3 : 2, bad[i]), -1);
+		sg_report_cli_dispose(&o);
+	}
+	{
+		static const char *const other[] = { "scan", "--regions", "all" };
+		sg_report_cli_init(&o);
+		assert_int_equal(parse_args(&o, 3, other), -2); /* not ours */
+		sg_report_cli_dispose(&o);
+	}
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(null);
+}
+
+/* Nightly shape: first night without a baseline file, then the next night. */
+static void
+report_cli_finish_nightly(void **state)
+{
+	struct sg_report_cli o;
+	struct sg_report *r;
+	struct sg_error err;
+	enum sg_report_outcome outcome;
+	char dir[] = "/tmp/sg-report-cli-XXXXXX", spec[320], base[256], *json;
+	FILE *out = tmpfile();
+	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY);
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(base, sizeof(base), "%s/last.json", dir);
+	snprintf(spec, sizeof(spec), "json:%s", base);
+
+	/* Night 1: the baseline does not exist yet; stdout (not a tty) stays quiet. */
+	sg_report_cli_init(&o);
+	o.baseline = strdup(base);
+	o.fail_on = SG_FAIL_ON_NEW;
+	sg_err_init(&err);
+	assert_int_equal(sg_report_outputs_add(&o.outputs, spec, &err), SG_OK);
+	r = sg_test_fixture_report();
+	/* Make the run complete so the decision is about findings. */
+	assert_true(sg_report_set(&r->regions[2].state, "SCANNED"));
+	dup2(null, STDERR_FILENO);
+	assert_int_equal(sg_report_cli_finish(&o, r, out, &outcome, &err), SG_OK);
+	dup2(saved, STDERR_FILENO);
+	assert_int_equal(r->counts.diff_new, r->counts.findings);
+	assert_int_equal(outcome, SG_OUTCOME_FINDINGS);
+	assert_int_equal(ftell(out), 0);
+	json = slurp(base);
+	assert_non_null(json);
+	free(json);
+	sg_test_fixture_free(r);
+
+	/* Night 2: same findings, baseline and output are the same file. */
+	r = sg_test_fixture_report();
+	assert_true(sg_report_set(&r->regions[2].state, "SCANNED"));
+	assert_int_equal(sg_report_cli_finish(&o, r, out, &outcome, &err), SG_OK);
+	assert_int_equal(r->counts.diff_new, 0);
+	assert_int_equal(r->counts.diff_unchanged, r->counts.findings);
+	assert_int_equal(outcome, SG_OUTCOME_CLEAN); /* nothing new */
+	sg_test_fixture_free(r);
+
+	/* A baseline that is not an sg-audit report: configuration error, exit 3. */
+	assert_int_equal(sg_file_write_atomic(base, "{}", 2, 0644, &err), SG_OK);
+	r = sg_test_fixture_report();
+	assert_int_equal(sg_report_cli_finish(&o, r, out, &outcome, &err), SG_ECONFIG);
+	assert_int_equal(sg_exit_for_status(err.status), SG_EXIT_USAGE);
+	sg_test_fixture_free(r);
+	sg_report_cli_dispose(&o);
+
+	/* No --output and no --format: stdout gets JSON when it is not a terminal. */
+	sg_report_cli_init(&o);
+	r = sg_test_fixture_report();
+	sg_err_init(&err);
+	assert_int_equal(sg_report_cli_finish(&o, r, out, &outcome, &err), SG_OK);
+	assert_true(ftell(out) > 0);
+	assert_int_equal(outcome, SG_OUTCOME_INCOMPLETE);
+	sg_test_fixture_free(r);
+	sg_report_cli_dispose(&o);
+
+	unlink(base);
+	rmdir(dir);
+	fclose(out);
+	close(saved);
+	close(null);
+}
+
 /* ---- model ---------------------------------------------------------------- */
 
 static void
@@ -857,6 +1000,8 @@ main(void)
 		cmocka_unit_test(outputs_parse),
 		cmocka_unit_test(outputs_write_every_file),
 		cmocka_unit_test(killed_mid_write_keeps_previous_file),
+		cmocka_unit_test(report_flags_parse),
+		cmocka_unit_test(report_cli_finish_nightly),
 		cmocka_unit_test(finding_key_escapes_separators),
 		cmocka_unit_test(finish_derives_verdict_without_engine),
 	};
