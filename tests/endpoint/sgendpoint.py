@@ -596,6 +596,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             self.body = self._read_body()
         except (ValueError, ApiError):
+            self.close_connection = True  # the rest of the body is still unread
             self._send_raw(413, "text/plain", b"request body too large\n")
             return
         u = urllib.parse.urlsplit(self.path)

@@ -14,7 +14,11 @@ import xml.etree.ElementTree as ET
 
 ROOT = os.environ.get("SG_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-SHARED = os.environ.get("SG_SHARED") or os.path.join(os.path.dirname(ROOT), "shared")
+# SG_SHARED may hold more than one candidate path; take the first that exists.
+SHARED = next((p for p in (os.environ.get("SG_SHARED", "").split()
+                           + [os.path.join(os.path.dirname(ROOT), "shared")])
+               if os.path.isdir(os.path.join(p, "reference"))),
+              os.path.join(os.path.dirname(ROOT), "shared"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "endpoint"))
 from sgendpoints import Checks, endpoint, moto  # noqa: E402
