@@ -41,6 +41,7 @@ CMOCKA_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null)
 CFLAGS    ?=
 CFLAGS    += -std=c11 -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' $(OPT) $(WARN) $(HARDEN) \
              -Iinclude -Isigv4 $(PKG_CFLAGS) -MMD -MP
+CFLAGS    += -DSG_POLICY_DATADIR='"$(DATADIR)/policies"' -DSG_POLICY_SRCDIR='"$(SG_ROOT)/policies"'
 LDFLAGS   += -Wl,-z,relro,-z,now
 LDLIBS    += $(PKG_LIBS) -lpthread -lm
 

@@ -84,6 +84,7 @@ struct sg_policy {
 	char sha256[65];     /* of the file's bytes */
 	void *tests_json;    /* the Tests array (cJSON, owned); run by sg_policy_run_tests */
 	size_t n_tests;
+	unsigned load_gen;   /* private: which load (directory) it came from */
 };
 
 struct sg_policy_set {
@@ -93,6 +94,7 @@ struct sg_policy_set {
 	char catalogue_version[32]; /* sensitive-port catalogue (SG_CATALOGUE_VERSION) */
 	char catalogue_sha256[65];  /* over the loaded policy files, see sg_policy_set_hash */
 	struct sg_strlist dirs;     /* directories loaded, in order (for reports) */
+	unsigned gen;               /* private: current load generation */
 };
 
 struct sg_policy_set *sg_policy_set_new(void);
