@@ -42,6 +42,11 @@ struct exposure_params {
 	bool include_other;
 	bool effectively_open;
 	bool report_authorized;
+	/*
+	 * All traffic always scores the same (every sensitive port, 100), and
+	 * scoring it walks all 65536 ports: scored once here, at parse time.
+	 */
+	struct sg_exposure all_traffic;
 };
 
 static enum sg_status
@@ -113,6 +118,7 @@ exposure_parse(const struct cJSON *params, const char *where, void **out, struct
 	    (st = sg_check_param_bool(params, "ReportAuthorized", where, &p->report_authorized, err)) != SG_OK)
 		goto fail;
 	free(tmp);
+	sg_exposure_score(&p->score, SG_PROTO_ALL, -1, -1, &p->all_traffic);
 	*out = p;
 	return SG_OK;
 fail:
@@ -156,7 +162,10 @@ emit_exposure(const struct sg_check_env *env, const struct exposure_params *p,
 	const char *pname = sg_protocol_name(r->protocol, proto, sizeof(proto));
 	char src[SG_CIDR_TEXT_MAX + 8];
 
-	sg_exposure_score(&p->score, r->protocol, r->from_port, r->to_port, &x);
+	if (sg_rule_is_all_traffic(r))
+		x = p->all_traffic;
+	else
+		sg_exposure_score(&p->score, r->protocol, r->from_port, r->to_port, &x);
 	if (x.kind == SG_EXPOSE_AUTHORIZED && !p->report_authorized)
 		return SG_OK;
 	if (source == NULL) {
