@@ -586,10 +586,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(n)
 
     def _dispatch(self):
+        # One handler instance serves every request of a keep-alive connection:
+        # reset all per-request state here.
         self.t0 = time.monotonic()
         self.rid = str(uuid.uuid4())
         self.skew = 0
         self.trickle = None
+        self.fault_mode = None
+        self.modes = set()
         self.log_entry = {"t": round(time.time(), 3), "method": self.command,
                           "path": self.path.split("?")[0], "service": None, "action": None,
                           "region": None, "status": None, "fault": None}
@@ -626,6 +630,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.log_entry["ms"] = round((time.monotonic() - self.t0) * 1000, 1)
         if not self.log_entry["path"].startswith("/__sg/"):
             self.world.record(self.log_entry)
+        if self.fault_mode == "malformed":
+            self.fault_mode = None
+            if "json" in ctype:
+                body = body[: len(body) // 2] + b'",{]'
+            elif "xml" in ctype:
+                body = body[: len(body) * 2 // 3] + b"<</item>&bogus;</securityGroupInfo"
+            else:
+                body = body[: len(body) // 2] + b"\x00\xff"
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -654,8 +666,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 time.sleep(pause)
             return
         self.wfile.write(body)
-
-    fault_mode = None
 
     def _reset(self):
         self.log_entry["status"] = 0
@@ -943,9 +953,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _send_ec2(self, action, inner):
         doc = ec2_doc(action, inner, self.rid).encode("utf-8")
-        if self.fault_mode == "malformed":
-            doc = doc[: len(doc) * 2 // 3] + b"<</item>&bogus;</securityGroupInfo"
-            self.fault_mode = None
         self._send_raw(200, "text/xml;charset=UTF-8", doc)
 
     def _page(self, items, params, render, list_tag, lo=5, hi=1000, fingerprint_extra=""):
@@ -1170,9 +1177,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         doc = ('<%sResponse xmlns="%s">\n  <%sResult>%s</%sResult>\n  <ResponseMetadata>\n'
                "    <RequestId>%s</RequestId>\n  </ResponseMetadata>\n</%sResponse>\n"
                % (action, STS_NS, action, inner, action, self.rid, action)).encode()
-        if self.fault_mode == "malformed":
-            doc = doc[: len(doc) // 2] + b"<<"
-            self.fault_mode = None
         self._send_raw(200, "text/xml", doc)
 
     def _assume_role(self, params, action):
@@ -1295,9 +1299,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             out["NextToken"] = self.world.make_token(min(off + mr, len(events)), fp)
         self.log_entry["items"] = len(page)
         body = json.dumps(out, ensure_ascii=False).encode("utf-8")
-        if self.fault_mode == "malformed":
-            body = body[: len(body) // 2] + b'",{]'
-            self.fault_mode = None
         self._send_raw(200, "application/x-amz-json-1.1", body)
 
     # -- IMDSv2 --------------------------------------------------------------
@@ -1425,7 +1426,8 @@ def main(argv=None):
     ap.add_argument("--page-size", type=int, default=0,
                     help="cap items per page for paged calls (MaxResults still applies)")
     ap.add_argument("--latency-ms", type=int, default=0, help="added to every request")
-    ap.add_argument("--fault", action="append", help="fault SPEC (see docs/endpoints.md)")
+    ap.add_argument("--fault", action="extend", nargs="+", metavar="SPEC",
+                    help="fault SPEC(s) (see docs/endpoints.md); repeatable")
     ap.add_argument("--parent-pid", type=int, default=0, help="exit when this pid is gone")
     ap.add_argument("--events-relative", action="store_true",
                     help="shift CloudTrail events so the newest is one hour old")

@@ -220,6 +220,24 @@ def check_faults(c, ep):
         ok = True
     c.check("fault malformed -> 200 with XML that does not parse", st == 200 and ok)
     ep.clear_faults()
+    # One keep-alive connection (as libcurl and botocore use): a fault on the
+    # first request must not leak into the next one on the same connection.
+    ec2c = ep.client("ec2", "eu-west-1")
+    ep.add_fault("kind=malformed,region=eu-west-1,count=1")
+    try:
+        ec2c.describe_security_groups()
+        first = "parsed"
+    except Exception as e:
+        first = type(e).__name__
+    try:
+        second = len(ec2c.describe_security_groups()["SecurityGroups"])
+    except Exception as e:
+        second = type(e).__name__
+    log = ep.log()[-2:]
+    c.check("keep-alive: malformed once, then a clean answer on the same client (%s, %s)"
+            % (first, second), first == "ResponseParserError" and second == 16
+            and [x["fault"] for x in log] == ["malformed", None], str(log))
+    ep.clear_faults()
     ep.add_fault("kind=trickle,bytes=512,ms=50,region=eu-south-2")
     t = time.monotonic()
     st, body, _ = ep.call("ec2", "eu-south-2", DSG)
