@@ -208,44 +208,33 @@ enum sg_status sg_ct_alert_ndjson(const struct sg_ct_alert *a, struct sg_buf *ou
 
 /* ---- LookupEvents (src/cloudtrail_lookup.c) ------------------------------------ */
 
-/*
- * What 'sg-audit events' passes to the LookupEvents source. The AWS options
- * (--endpoint-url, --profile, --debug, ...) are parsed by the client's own
- * option helper and kept behind `aws`.
- */
+struct sg_aws;
+
 struct sg_ct_lookup_args {
-	const char *const *regions;  /* NULL with all_regions, or n_regions names */
+	const char *const *regions;  /* n_regions names; none and !all_regions: the default region */
 	size_t n_regions;
-	bool all_regions;
-	time_t since;                /* inclusive window sent as StartTime/EndTime */
+	bool all_regions;            /* every enabled region (EC2 DescribeRegions) */
+	time_t since;                /* window sent as StartTime/EndTime (epoch seconds) */
 	time_t until;
-	unsigned max_pages;          /* per (region, event name); 0 = default 1000 */
-	void *aws;                   /* the client's parsed options; owned */
-	bool aws_used;               /* an AWS option was given */
+	unsigned max_pages;          /* per (region, event name); 0 = SG_CT_LOOKUP_MAX_PAGES */
 };
 
-void sg_ct_lookup_args_init(struct sg_ct_lookup_args *a);
-void sg_ct_lookup_args_dispose(struct sg_ct_lookup_args *a);
-/*
- * Offer argv[i] to the AWS option parser: returns how many arguments it
- * took (0 = not an AWS option), or -1 with err set for a bad value.
- */
-int sg_ct_lookup_option(struct sg_ct_lookup_args *a, int argc, char **argv, int i,
-                        struct sg_error *err);
-bool sg_ct_lookup_args_used(const struct sg_ct_lookup_args *a);
-/* The AWS options' lines for --help ("" when none). */
-const char *sg_ct_lookup_usage(void);
+#define SG_CT_LOOKUP_MAX_PAGES 1000u
 
 /*
- * Query LookupEvents in each region, one series per event name
- * (LookupAttributes EventName=…, StartTime/EndTime, MaxResults 50,
- * NextToken paging) at most 2 requests per second per region (the
- * client's cloudtrail rate limiter), then score the records in
- * (eventTime, eventID) order. A region or series that fails is reported
- * through the scan's warn callback and marks the scan incomplete; only
- * credentials problems (EAUTH, ECREDS) and ENOMEM are returned.
+ * Query LookupEvents in each region through `aws`: one series per event
+ * name (LookupAttributes EventName=…, StartTime/EndTime, MaxResults 50,
+ * NextToken paging), all series and regions submitted to the client's
+ * worker pool, at most 2 requests per second per region (the client's
+ * cloudtrail rate limiter; retries on ThrottlingException are the
+ * client's). The records are then scored in (EventTime, EventId, region)
+ * order, so paging never changes the output. A series that fails is
+ * reported through the scan's warn callback and marks the scan incomplete;
+ * the call fails only on ENOMEM, when the region list cannot be had, or
+ * when every series failed on credentials (EAUTH, ECREDS).
  */
-enum sg_status sg_ct_lookup_run(struct sg_ct_scan *s, struct sg_ct_lookup_args *a,
+enum sg_status sg_ct_lookup_run(struct sg_ct_scan *s, struct sg_aws *aws,
+                                const struct sg_ct_lookup_args *a,
                                 struct sg_error *err) SG_MUST_USE;
 
 /* ---- time and options -------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "sg_cli.h"
+#include "sg_cli_aws.h"
 #include "sg_cloudtrail.h"
 #include "sg_util.h"
 
@@ -188,11 +189,11 @@ usage(FILE *f)
 	    "  --min-risk N        report alerts with risk >= N (default 1; 0 adds info notes)\n"
 	    "  --seed-compatible   reproduce the original detection query exactly\n"
 	    "  --stats             print counts and throughput to stderr at the end\n"
-	    "%s"
 	    "\n"
 	    "Exit: 0 no alert, 1 an alert at --min-risk, 2 some input unreadable (no alert),\n"
-	    "      3 usage, 4 credentials, 5 internal error.\n",
-	    sg_ct_lookup_usage());
+	    "      3 usage, 4 credentials, 5 internal error.\n"
+	    "\n");
+	sg_cli_aws_usage(f);
 }
 
 static bool
@@ -240,6 +241,9 @@ sg_cmd_events(int argc, char **argv)
 	struct sg_ct_options o;
 	struct sg_ct_scan *scan = NULL;
 	struct sg_ct_lookup_args la;
+	struct sg_cli_aws aws_opts;
+	struct sg_cli_aws_session sess;
+	bool aws_used = false, sess_open = false;
 	struct ev_ctx c;
 	struct sg_error err;
 	enum sg_status st = SG_OK;
@@ -257,13 +261,16 @@ sg_cmd_events(int argc, char **argv)
 		return SG_EXIT_INTERNAL;
 	sg_exposure_params_default(params);
 	sg_ct_options_init(&o, params);
-	sg_ct_lookup_args_init(&la);
+	memset(&la, 0, sizeof(la));
+	memset(&sess, 0, sizeof(sess));
+	sg_cli_aws_init(&aws_opts);
 
 	for (a = 1; a < argc; a++) {
 		const char *arg = argv[a], *val = NULL;
 		char name[64];
 		const char *eq = strchr(arg, '=');
 		int used;
+		int at = a;
 
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
 			usage(stdout);
@@ -293,14 +300,15 @@ sg_cmd_events(int argc, char **argv)
 				stats = true;
 			continue;
 		}
-		/* AWS options (--endpoint-url, --profile, --debug, ...) belong to the lookup. */
-		used = sg_ct_lookup_option(&la, argc, argv, a, &err);
+		/* AWS options (--endpoint-url, --profile, --region, --debug, ...): the shared parser. */
+		used = sg_cli_aws_option(&aws_opts, CMD, argc, argv, &at);
 		if (used < 0) {
-			rc = sg_cli_usage_error(CMD, "%s", err.msg);
+			rc = SG_EXIT_USAGE;
 			goto out;
 		}
 		if (used > 0) {
-			a += used - 1;
+			a = at;
+			aws_used = true;
 			continue;
 		}
 		if (val == NULL) {
@@ -316,7 +324,7 @@ sg_cmd_events(int argc, char **argv)
 				goto out;
 			}
 			files[n_files++] = val;
-		} else if (strcmp(name, "--regions") == 0 || strcmp(name, "--region") == 0) {
+		} else if (strcmp(name, "--regions") == 0) {
 			if (strcmp(val, "all") == 0) {
 				all_regions = true;
 				continue;
@@ -387,7 +395,7 @@ sg_cmd_events(int argc, char **argv)
 		goto fail;
 	t0 = sg_now_ms();
 	if (n_files > 0) {
-		if (sg_ct_lookup_args_used(&la)) {
+		if (aws_used) {
 			rc = sg_cli_usage_error(CMD, "AWS options do not apply to --file");
 			goto out;
 		}
@@ -399,7 +407,10 @@ sg_cmd_events(int argc, char **argv)
 		la.all_regions = all_regions;
 		la.since = o.since;
 		la.until = o.until;
-		st = sg_ct_lookup_run(scan, &la, &err);
+		if ((st = sg_cli_aws_open(&aws_opts, &sess, &err)) != SG_OK)
+			goto fail;
+		sess_open = true;
+		st = sg_ct_lookup_run(scan, sess.aws, &la, &err);
 	}
 	if (st != SG_OK)
 		goto fail;
@@ -429,7 +440,8 @@ fail:
 	rc = sg_exit_for_status(st);
 out:
 	sg_ct_scan_free(scan);
-	sg_ct_lookup_args_dispose(&la);
+	if (sess_open)
+		sg_cli_aws_close(&sess);
 	ctx_dispose(&c);
 	free(params);
 	free(regions_copy);
