@@ -425,6 +425,20 @@ sg_report_meta_fields(size_t *n)
 }
 
 bool
+sg_report_region_requested(const struct sg_report *r, const struct sg_report_region *g)
+{
+	size_t i;
+
+	/* Without a requested list (hand-built reports) every listed region counts. */
+	if (r->n_regions_requested == 0)
+		return true;
+	for (i = 0; i < r->n_regions_requested; i++)
+		if (g->region != NULL && strcmp(r->regions_requested[i], g->region) == 0)
+			return true;
+	return false;
+}
+
+bool
 sg_report_region_scanned(const struct sg_report_region *g)
 {
 	return g->state != NULL && strcmp(g->state, "SCANNED") == 0;

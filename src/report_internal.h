@@ -11,6 +11,8 @@
 
 const struct sg_report_field *sg_report_field_find(const char *name);
 bool sg_report_region_scanned(const struct sg_report_region *g);
+/* Was this region asked for? (With --regions all, one not opted in was not.) */
+bool sg_report_region_requested(const struct sg_report *r, const struct sg_report_region *g);
 
 enum sg_status sg_report_render_table(const struct sg_report *r, const struct sg_report_opts *o,
                                       struct sg_buf *out, struct sg_error *err) SG_MUST_USE;

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "report_internal.h"
+#include "sg_inventory_json.h"
 
 static cJSON *
 str_or_null(const char *s)
@@ -275,10 +276,13 @@ sg_report_render_json(const struct sg_report *r, struct sg_buf *out, struct sg_e
 			goto nomem;
 	if (!add(root, "checks", checks_json(r)))
 		goto nomem;
-	/* INVENTORY-HOOK: the scan module's inventory writer goes here. */
-	(void)inv;
-	if (!add(root, "inventory", cJSON_CreateNull()))
+	/* The inventory export belongs to the scan module: one writer for records. */
+	if (r->inventory != NULL) {
+		if ((inv = sg_inventory_to_cjson(r->inventory)) == NULL || !add(root, "inventory", inv))
+			goto nomem;
+	} else if (!add(root, "inventory", cJSON_CreateNull())) {
 		goto nomem;
+	}
 	if ((text = cJSON_Print(root)) == NULL)
 		goto nomem;
 	if ((st = sg_buf_append_str(out, text, err)) == SG_OK)

@@ -66,14 +66,21 @@ coverage_suite(struct jw *w, const struct sg_report *r)
 	size_t nm, j, i, errors = 0;
 	char buf[SG_FIELD_BUF];
 
-	for (i = 0; i < r->n_regions; i++)
-		if (!sg_report_region_scanned(&r->regions[i]))
+	size_t skipped = 0;
+
+	for (i = 0; i < r->n_regions; i++) {
+		if (!sg_report_region_requested(r, &r->regions[i]))
+			skipped++;
+		else if (!sg_report_region_scanned(&r->regions[i]))
 			errors++;
+	}
 	raw(w, "  <testsuite name=\"coverage\" tests=\"");
 	num(w, r->n_regions);
 	raw(w, "\" failures=\"0\" errors=\"");
 	num(w, errors);
-	raw(w, "\" skipped=\"0\">\n    <properties>\n");
+	raw(w, "\" skipped=\"");
+	num(w, skipped);
+	raw(w, "\">\n    <properties>\n");
 	mf = sg_report_meta_fields(&nm);
 	for (j = 0; j < nm; j++) {
 		buf[0] = '\0';
@@ -104,6 +111,12 @@ coverage_suite(struct jw *w, const struct sg_report *r)
 		esc(w, g->region);
 		if (sg_report_region_scanned(g)) {
 			raw(w, "\"/>\n");
+			continue;
+		}
+		if (!sg_report_region_requested(r, g)) {
+			raw(w, "\">\n      <skipped message=\"not requested: ");
+			esc(w, g->state);
+			raw(w, "\"/>\n    </testcase>\n");
 			continue;
 		}
 		raw(w, "\">\n      <error type=\"");
@@ -171,9 +184,12 @@ sg_report_render_junit(const struct sg_report *r, struct sg_buf *out, struct sg_
 		else if (r->checks[i].verdict != SG_CHECK_PASS)
 			nskip++;
 	}
-	for (i = 0; i < r->n_regions; i++)
-		if (!sg_report_region_scanned(&r->regions[i]))
+	for (i = 0; i < r->n_regions; i++) {
+		if (!sg_report_region_requested(r, &r->regions[i]))
+			nskip++;
+		else if (!sg_report_region_scanned(&r->regions[i]))
 			nerr++;
+	}
 
 	raw(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"sg-audit\" tests=\"");
 	num(&w, r->n_checks + r->n_regions);

@@ -286,11 +286,11 @@ coverage(struct tw *t, const struct sg_report *r)
 {
 	size_t i;
 	char line[256];
-	bool any = false;
+	bool any = false, skipped = false;
 
 	for (i = 0; i < r->n_regions; i++) {
 		const struct sg_report_region *g = &r->regions[i];
-		if (sg_report_region_scanned(g))
+		if (sg_report_region_scanned(g) || !sg_report_region_requested(r, g))
 			continue;
 		if (!any) {
 			col(t, C_BOLD);
@@ -305,12 +305,23 @@ coverage(struct tw *t, const struct sg_report *r)
 		snprintf(line, sizeof(line), "%-13s ", g->state ? g->state : "-");
 		put(t, line);
 		col(t, C_RESET);
-		snprintf(line, sizeof(line), " %s%s%s", g->error_code ? g->error_code : "",
+		snprintf(line, sizeof(line), "%s%s%s", g->error_code ? g->error_code : "",
 		    g->error_code && g->error_message ? ": " : "",
 		    g->error_message ? g->error_message : "");
 		put_wrapped(t, line, 33, 33);
 	}
-	if (any)
+	/* Regions that exist but were not asked for (not opted in): one quiet line. */
+	for (i = 0; i < r->n_regions; i++) {
+		const struct sg_report_region *g = &r->regions[i];
+		if (sg_report_region_requested(r, g))
+			continue;
+		put(t, skipped ? ", " : "Not requested (not opted in): ");
+		put_clean(t, g->region ? g->region : "-", 64);
+		skipped = true;
+	}
+	if (skipped)
+		putc_(t, '\n');
+	if (any || skipped)
 		putc_(t, '\n');
 }
 

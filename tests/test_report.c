@@ -25,10 +25,13 @@
 #include <cmocka.h>
 
 #include "sg_baseline.h"
+#include "sg_policy.h"
+#include "sg_record_json.h"
 #include "sg_cli.h"
 #include "sg_report.h"
 #include "sg_report_cli.h"
 #include "sg_util.h"
+#include "sg_waiver.h"
 #include "../src/report_internal.h"
 #include "report_fixture.h"
 
@@ -92,7 +95,9 @@ golden(const char *name, const char *got)
 		if (sg_file_write_atomic(out, got, strlen(got), 0644, &err) != SG_OK)
 			out[0] = '\0';
 		free(want);
-		fail_msg("%s differs from the golden file; got output in %s", name, out);
+		fail_msg("%s differs from the golden file; got output in %s. If the change is "
+		    "intended (writer, policy text, fixture), run SG_UPDATE_GOLDEN=1 "
+		    "build/tests/test_report, review and commit tests/golden/", name, out);
 	}
 	free(want);
 }
@@ -938,6 +943,167 @@ report_cli_finish_nightly(void **state)
 	close(null);
 }
 
+
+/* ---- the real engine on a fixture account ---------------------------------- */
+
+/*
+ * tests/golden/account.json (fixture account format) read with the record
+ * reader, every policy of policies/ evaluated with tests/golden/waivers.json
+ * and PCI scope environment=pci, at the fixture's fixed time. The inventory
+ * must outlive the report (the JSON embeds it).
+ */
+struct engine_run {
+	struct sg_inventory *inv;
+	struct sg_report *r;
+};
+
+static void
+engine_run(struct engine_run *e)
+{
+	char path[4096], tag[] = "environment=pci";
+	struct sg_policy_set *ps = sg_policy_set_new();
+	struct sg_waiver_set *ws = NULL;
+	struct sg_policy_result *res = NULL;
+	struct sg_scope_tag st;
+	struct sg_policy_scope scope;
+	struct sg_error err;
+	char *text;
+
+	sg_err_init(&err);
+	snprintf(path, sizeof(path), "%s/tests/golden/account.json", root());
+	text = slurp(path);
+	assert_non_null(text);
+	if (sg_record_json_account(path, text, strlen(text), &e->inv, &err) != SG_OK)
+		fail_msg("%s", err.msg);
+	free(text);
+	/* The scan fills these from STS; the fixture reader leaves them to us. */
+	if (e->inv->caller_arn == NULL)
+		e->inv->caller_arn = strdup("arn:aws:iam::123456789012:user/auditor");
+	if (e->inv->partition == NULL)
+		e->inv->partition = strdup("aws");
+	sg_inventory_sort(e->inv);
+	snprintf(path, sizeof(path), "%s/policies", root());
+	assert_non_null(ps);
+	if (sg_policy_set_load_dir(ps, path, &err) != SG_OK)
+		fail_msg("%s", err.msg);
+	sg_policy_set_hash(ps);
+	snprintf(path, sizeof(path), "%s/tests/golden/waivers.json", root());
+	if (sg_waiver_set_load(path, &ws, &err) != SG_OK)
+		fail_msg("%s", err.msg);
+	assert_true(sg_scope_tag_parse(tag, &st));
+	scope.tags = &st;
+	scope.n_tags = 1;
+	scope.regions_all = true;
+	if (sg_policy_eval(e->inv, ps, ws, &scope, FX_START, &res, &err) != SG_OK)
+		fail_msg("%s", err.msg);
+	e->r = sg_report_new();
+	assert_non_null(e->r);
+	assert_int_equal(sg_report_from_policy(e->r, e->inv, res, ps, "0.1.0", FX_START,
+	    FX_START + 7, &err), SG_OK);
+	assert_true(sg_report_set(&e->r->scope, "tag environment=pci"));
+	sg_report_finish(e->r);
+	sg_policy_result_free(res);
+	sg_waiver_set_free(ws);
+	sg_policy_set_free(ps);
+}
+
+static void
+engine_run_free(struct engine_run *e)
+{
+	sg_report_free(e->r);
+	sg_inventory_free(e->inv);
+}
+
+static void
+golden_formats_real_engine(void **state)
+{
+	static const struct {
+		enum sg_report_format fmt;
+		const char *file;
+	} cases[] = {
+		{ SG_FMT_TABLE, "engine.txt" }, { SG_FMT_JSON, "engine.json" },
+		{ SG_FMT_CSV, "engine.csv" },   { SG_FMT_HTML, "engine.html" },
+		{ SG_FMT_JUNIT, "engine.junit.xml" },
+	};
+	struct engine_run e;
+	size_t i;
+	(void)state;
+
+	engine_run(&e);
+	/* The account has findings of every kind and an unopted region (not requested). */
+	assert_true(e.r->counts.failing > 0);
+	assert_true(e.r->counts.waived > 0);
+	assert_true(e.r->counts.info > 0);
+	assert_int_equal(e.r->n_regions_requested, 2);
+	assert_int_equal(e.r->pci, SG_PCI_NOT_COMPLIANT);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = render(e.r, cases[i].fmt, false);
+		golden(cases[i].file, got);
+		free(got);
+	}
+	engine_run_free(&e);
+}
+
+/* The JSON report carries the full rule export: every group and rule evaluated. */
+static void
+json_inventory_has_every_rule(void **state)
+{
+	struct engine_run e;
+	char *json, *p;
+	size_t i, groups = 0, want_rules = 0, rules = 0;
+	(void)state;
+
+	engine_run(&e);
+	json = render(e.r, SG_FMT_JSON, false);
+	p = strstr(json, "\"inventory\":");
+	assert_non_null(p);
+	for (i = 0; i < e.inv->n_groups; i++) {
+		want_rules += e.inv->groups[i].n_rules;
+		assert_non_null(strstr(p, e.inv->groups[i].group_id));
+	}
+	for (; (p = strstr(p, "\"direction\":")) != NULL; p++)
+		rules++;
+	for (p = strstr(json, "\"group_name\":"); p; p = strstr(p + 1, "\"description\":"))
+		groups++;
+	assert_int_equal(rules, want_rules);
+	assert_true(groups > 0);
+	free(json);
+	engine_run_free(&e);
+}
+
+/* Last night = this fixture; tonight someone closes SSH on web: one resolved. */
+static void
+engine_baseline_round_trip(void **state)
+{
+	struct engine_run a, b;
+	struct sg_error err;
+	char *json;
+	size_t i, closed = 0;
+	(void)state;
+
+	engine_run(&a);
+	json = render(a.r, SG_FMT_JSON, false);
+	engine_run(&b);
+	/* Rebuild tonight's report without the SSH finding, as if the rule were gone. */
+	for (i = 0; i < b.r->n_findings; i++) {
+		struct sg_report_finding *f = &b.r->findings[i];
+		if (strstr(f->rule, "tcp 22 ") != NULL && strcmp(f->group_id, "sg-0a00000000000002") == 0) {
+			assert_true(sg_report_set(&f->policy_id, "gone"));
+			closed++;
+		}
+	}
+	assert_true(closed > 0);
+	sg_err_init(&err);
+	assert_int_equal(sg_baseline_apply(b.r, json, strlen(json), "last.json", &err), SG_OK);
+	sg_report_finish(b.r);
+	assert_int_equal(b.r->counts.diff_resolved, closed);
+	assert_int_equal(b.r->counts.diff_new, closed); /* the renamed rows */
+	assert_int_equal(b.r->counts.diff_unchanged, b.r->counts.findings - closed);
+	free(json);
+	engine_run_free(&a);
+	engine_run_free(&b);
+}
+
 /* ---- model ---------------------------------------------------------------- */
 
 static void
@@ -981,6 +1147,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(golden_formats),
+		cmocka_unit_test(golden_formats_real_engine),
+		cmocka_unit_test(json_inventory_has_every_rule),
+		cmocka_unit_test(engine_baseline_round_trip),
 		cmocka_unit_test(output_is_deterministic),
 		cmocka_unit_test(metadata_in_every_format),
 		cmocka_unit_test(table_answer_first_and_fits_100_columns),

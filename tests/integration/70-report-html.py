@@ -4,6 +4,7 @@ report's. Also: filters from the URL fragment, no external request.
 
 Cases:
   golden       tests/golden/report.{html,json} (kept equal to the writers by test_report)
+  engine       tests/golden/engine.{html,json}: the fixture account through the real engine
   filtered     the same page opened with #severity=critical: rows shown = critical count
   demo-scan    sg-audit scan of the demo account on the local endpoint writing
                --output html and --output json in one run (once `scan` writes reports)
@@ -110,6 +111,8 @@ def main():
                os.path.join(golden, "report.json"))
     check_page("golden filtered", browser, os.path.join(golden, "report.html"),
                os.path.join(golden, "report.json"), "#severity=critical")
+    check_page("engine", browser, os.path.join(golden, "engine.html"),
+               os.path.join(golden, "engine.json"))
     html = open(os.path.join(golden, "report.html"), encoding="utf-8").read()
     result("golden: no external resource referenced",
            not re.search(r'\s(src|href)=|url\(|@import', html), "found a reference")
