@@ -48,7 +48,7 @@ sg_portset_remove(struct sg_portset *s, unsigned port)
 bool
 sg_portset_has(const struct sg_portset *s, unsigned port)
 {
-	return port <= 65535 && (s->bits[port >> 3] >> (port & 7)) & 1u;
+	return port <= 65535 && (((unsigned)s->bits[port >> 3] >> (port & 7u)) & 1u) != 0;
 }
 
 void
