@@ -138,6 +138,9 @@ void sg_aws_config_init(struct sg_aws_config *cfg);
  */
 enum sg_status sg_aws_config_from_env(struct sg_aws_config *cfg, struct sg_error *err) SG_MUST_USE;
 
+/* An environment variable set to "true" (any case) or "1". */
+bool sg_aws_env_true(const char *name);
+
 /*
  * Where signing credentials come from. get() fills *out (a copy the client
  * disposes); invalidate() (may be NULL) forces a fresh resolve after the

@@ -42,6 +42,12 @@ env_true(const char *v)
 	return v != NULL && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
 }
 
+bool
+sg_aws_env_true(const char *name)
+{
+	return env_true(getenv(name));
+}
+
 static enum sg_status
 env_copy(char *dst, size_t cap, const char *name, struct sg_error *err)
 {

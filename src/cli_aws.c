@@ -169,7 +169,6 @@ sg_cli_aws_open(const struct sg_cli_aws *o, struct sg_cli_aws_session *s, struct
 	struct sg_creds_options co;
 	struct sg_aws_creds_source src;
 	enum sg_status st;
-	char *profile_region = NULL;
 	const char *sts_url;
 
 	memset(s, 0, sizeof(*s));
@@ -198,25 +197,65 @@ sg_cli_aws_open(const struct sg_cli_aws *o, struct sg_cli_aws_session *s, struct
 	if (o->region[0])
 		snprintf(cfg.region, sizeof(cfg.region), "%s", o->region);
 
-	/* The provider first, without hooks, only to read the profile's region. */
-	if (cfg.region[0] == '\0') {
+	/*
+	 * The profile's settings (region, max_attempts, ca_bundle, endpoint_url),
+	 * each only where neither a flag nor the environment set it: a provider
+	 * without hooks, just to read the files.
+	 */
+	{
 		struct sg_creds_provider *tmp;
+		static const char *const keys[] = { "region", "max_attempts", "ca_bundle",
+			"endpoint_url" };
+		char *val;
+		size_t k;
+
 		if ((st = sg_creds_provider_new(&tmp, &co, err)) != SG_OK)
 			return st;
-		st = sg_creds_provider_profile_value(tmp, "region", &profile_region, err);
-		sg_creds_provider_free(tmp);
-		if (st == SG_OK && profile_region != NULL) {
-			if (!sg_endpoint_region_valid(profile_region)) {
-				st = sg_err_set(err, SG_ECONFIG,
-				    "the profile's region '%s' is not a valid region name", profile_region);
-				free(profile_region);
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			long n;
+			val = NULL;
+			st = sg_creds_provider_profile_value(tmp, keys[k], &val, err);
+			if (st == SG_ENOTFOUND)
+				continue;
+			if (st != SG_OK) {
+				sg_creds_provider_free(tmp);
 				return st;
 			}
-			snprintf(cfg.region, sizeof(cfg.region), "%s", profile_region);
-		} else if (st != SG_ENOTFOUND && st != SG_OK) {
-			return st;
+			if (k == 0 && cfg.region[0] == '\0') {
+				if (!sg_endpoint_region_valid(val))
+					st = sg_err_set(err, SG_ECONFIG,
+					    "profile %s: region '%s' is not a valid region name",
+					    sg_creds_provider_profile(tmp), val);
+				else
+					snprintf(cfg.region, sizeof(cfg.region), "%s", val);
+			} else if (k == 1 && !o->max_attempts && getenv("AWS_MAX_ATTEMPTS") == NULL) {
+				if (!sg_parse_long(sg_str_from(val), 1, SG_AWS_MAX_MAX_ATTEMPTS, &n))
+					st = sg_err_set(err, SG_ECONFIG,
+					    "profile %s: max_attempts '%s' is not a number from 1 to %d",
+					    sg_creds_provider_profile(tmp), val, SG_AWS_MAX_MAX_ATTEMPTS);
+				else
+					cfg.max_attempts = (int)n;
+			} else if (k == 2 && cfg.ca_bundle[0] == '\0') {
+				snprintf(cfg.ca_bundle, sizeof(cfg.ca_bundle), "%s", val);
+			} else if (k == 3 && cfg.endpoint_url[0] == '\0' &&
+			    !sg_aws_env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
+				char host[SG_HOST_MAX], path[SG_URL_MAX];
+				bool https;
+				if (sg_endpoint_parse_url(val, &https, host, path, err) != SG_OK) {
+					sg_err_prefix(err, "profile %s: endpoint_url: ",
+					    sg_creds_provider_profile(tmp));
+					st = err->status;
+				} else {
+					snprintf(cfg.endpoint_url, sizeof(cfg.endpoint_url), "%s", val);
+				}
+			}
+			free(val);
+			if (st != SG_OK) {
+				sg_creds_provider_free(tmp);
+				return st;
+			}
 		}
-		free(profile_region);
+		sg_creds_provider_free(tmp);
 	}
 
 	if ((st = sg_aws_new(&s->aws, &cfg, NULL, err)) != SG_OK)

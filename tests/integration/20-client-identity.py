@@ -152,6 +152,23 @@ with endpoint("fixtures/accounts/demo.json") as ep:
                 [x.get("action") for x in log][:2] == ["AssumeRole", "GetCallerIdentity"],
                 str([x.get("action") for x in log]))
 
+        # Profile settings: max_attempts and endpoint_url from the config file.
+        with open(cfg, "a") as f:
+            f.write("\n[profile tuned]\nregion = eu-central-1\nmax_attempts = 1\n"
+                    "endpoint_url = %s\n" % ep.url)
+        with open(cred, "a") as f:
+            f.write("\n[tuned]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                    % (ep.access_key_id, ep.secret_access_key))
+        e6 = dict(e4)
+        e6.pop("AWS_ENDPOINT_URL", None)
+        ep.clear_log()
+        ep.add_fault("kind=throttle,action=GetCallerIdentity,count=1")
+        rc, out, err = run(["identity", "--profile", "tuned"], e6)
+        c.check("profile max_attempts = 1 and endpoint_url honoured",
+                rc == 2 and len(calls(ep)) == 1 and "eu-central-1 sts" in err,
+                "rc=%d %s" % (rc, err))
+        ep.clear_faults()
+
     # 8. A full --debug run with session credentials: no secret in any byte printed.
     sts = ep.client("sts")
     cr = sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/SecurityAudit",
