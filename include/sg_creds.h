@@ -69,9 +69,11 @@ enum sg_status sg_creds_copy(struct sg_creds *out, const struct sg_creds *src,
 
 /* ---- HTTP hook (IMDS and container credentials) -------------------------
  *
- * The provider never includes curl. It calls this hook; by default (hook
- * fetch == NULL) it uses the project transport (include/sg_transport.h).
- * Tests inject fakes. Header values may be secrets (IMDS token, container
+ * The provider never includes curl: it calls this hook. The CLI wires it to
+ * the project transport (sg_transport_creds_fetch in sg_transport.h); tests
+ * inject fakes. With no hook (fetch == NULL) the container and IMDS sources
+ * report "no HTTP transport configured" and are skipped, so nothing is ever
+ * fetched behind the caller's back. Header values may be secrets (IMDS token, container
  * authorization token): a hook must never log them.
  */
 struct sg_creds_http_request {
@@ -97,8 +99,9 @@ struct sg_creds_http {
 
 /* ---- STS hook (assume role) ----------------------------------------------
  *
- * By default (assume == NULL) the provider calls the project STS client
- * (include/sg_sts.h). Tests and the client may inject their own.
+ * The CLI wires it to the project STS client (sg_sts_creds_assume in
+ * sg_sts.h, which sits above this module); tests inject fakes. With no hook
+ * (assume == NULL) a role profile fails with "no STS client is configured".
  */
 enum sg_creds_sts_kind {
 	SG_CREDS_STS_ASSUME_ROLE,                /* signed with req->source */
@@ -108,7 +111,8 @@ enum sg_creds_sts_kind {
 struct sg_creds_sts_request {
 	enum sg_creds_sts_kind kind;
 	const struct sg_creds *source;   /* AssumeRole: credentials to sign with */
-	const char *region;              /* STS region (NULL = options region / us-east-1) */
+	const char *region;              /* always set: options region, AWS_REGION,
+	                                    AWS_DEFAULT_REGION, the profile's region, us-east-1 */
 	const char *endpoint_url;        /* options.sts_endpoint_url (NULL = regional default) */
 	const char *role_arn;
 	const char *role_session_name;   /* always set (default "sg-audit-<unix time>") */
@@ -119,7 +123,7 @@ struct sg_creds_sts_request {
 
 struct sg_creds_sts {
 	/* Fill *out (initialised empty) with the returned credentials and their
-	 * expiration; set `source` is done by the provider. Errors carry the AWS code. */
+	 * expiration; the provider then sets out->source. Errors carry the AWS code. */
 	enum sg_status (*assume)(void *ctx, const struct sg_creds_sts_request *req,
 	                         struct sg_creds *out, struct sg_error *err);
 	void *ctx;
@@ -141,8 +145,8 @@ struct sg_creds_options {
 	const char *credentials_file;    /* NULL = AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials */
 	const char *sts_endpoint_url;    /* passed through to the STS hook; NULL = default */
 	long process_timeout_ms;         /* credential_process time limit; 0 = 60 s */
-	struct sg_creds_http http;       /* zeroed = project transport */
-	struct sg_creds_sts sts;         /* zeroed = project STS client */
+	struct sg_creds_http http;       /* zeroed = no HTTP sources (see above) */
+	struct sg_creds_sts sts;         /* zeroed = no assume role (see above) */
 	/* Wall clock for expiry decisions; NULL = time(NULL). */
 	time_t (*now)(void *ctx);
 	void *now_ctx;
