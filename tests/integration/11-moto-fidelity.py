@@ -132,8 +132,42 @@ def check_account(c, path, label):
                 err[-300:])
 
 
+def check_lifetime(c):
+    """The launcher and its moto_server stop by themselves at --lifetime."""
+    import socket
+    import time
+    from sgendpoints import MOTO_PY
+    p = subprocess.Popen([sys.executable, MOTO_PY, "--account",
+                          os.path.join(ROOT, "fixtures/accounts/clean.json"), "--lifetime", "1"],
+                         stdout=subprocess.PIPE, text=True)
+    info = {}
+    try:
+        for line in p.stdout:
+            k, _, v = line.strip().partition("=")
+            info[k] = v
+            if k == "SG_READY":
+                break
+        t = time.monotonic()
+        rc = p.wait(30)
+        dt = time.monotonic() - t
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc, dt = None, 0
+    p.stdout.close()
+    port = int(info.get("SG_ENDPOINT", "http://127.0.0.1:0").rsplit(":", 1)[1])
+    refused = False
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except OSError:
+        refused = True
+    c.check("moto launcher --lifetime 1: exits by itself (%.1f s after ready) and moto_server "
+            "is gone (port %d refuses)" % (dt, port), rc == 0 and port and refused,
+            "rc=%s refused=%s" % (rc, refused))
+
+
 def main():
     c = Checks("moto fidelity")
+    check_lifetime(c)
     check_account(c, "fixtures/accounts/demo.json", "demo")
     check_account(c, "fixtures/accounts/clean.json", "clean")
     with tempfile.TemporaryDirectory() as tmp:
