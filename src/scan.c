@@ -1,0 +1,860 @@
+/*
+ * scan.c — the scan orchestration (see sg_scan.h).
+ *
+ * Everything runs as completion callbacks on the client's worker pool, in
+ * one batch: the DescribeRegions callback plans the regions and submits each
+ * region's first page; a page's callback parses it, submits the prefix-list
+ * calls it newly needs and the next page. sg_aws_batch_wait() returns when
+ * the last chain ends. Pages of a region are sequential by nature (each needs
+ * the previous token), regions and prefix lists run side by side, so the
+ * scan takes about as long as its longest region.
+ *
+ * Each region reads into its own inventory (no lock on the hot path: only
+ * its page chain appends groups); prefix-list callbacks of that region take
+ * the region's lock. At the end the regional inventories are merged in
+ * requested order and the groups sorted.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sg_aws.h"
+#include "sg_ec2.h"
+#include "sg_endpoint.h"
+#include "sg_log.h"
+#include "sg_scan.h"
+#include "sg_sts.h"
+
+/* ---- a small set of strings (tokens seen, group ids seen) ----------------- */
+
+struct strset {
+	char **slots;
+	size_t cap, n; /* cap is a power of two */
+};
+
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* Insert s; 1 if added, 0 if it was there, -1 on ENOMEM. */
+static int
+strset_add(struct strset *set, const char *s)
+{
+	size_t i, mask;
+
+	if ((set->n + 1) * 2 > set->cap) {
+		size_t ncap = set->cap ? set->cap * 2 : 64, j;
+		char **ns = calloc(ncap, sizeof(*ns));
+		if (ns == NULL)
+			return -1;
+		for (j = 0; j < set->cap; j++) {
+			if (set->slots[j] == NULL)
+				continue;
+			i = (size_t)fnv1a(set->slots[j]) & (ncap - 1);
+			while (ns[i] != NULL)
+				i = (i + 1) & (ncap - 1);
+			ns[i] = set->slots[j];
+		}
+		free(set->slots);
+		set->slots = ns;
+		set->cap = ncap;
+	}
+	mask = set->cap - 1;
+	for (i = (size_t)fnv1a(s) & mask; set->slots[i] != NULL; i = (i + 1) & mask)
+		if (strcmp(set->slots[i], s) == 0)
+			return 0;
+	if ((set->slots[i] = strdup(s)) == NULL)
+		return -1;
+	set->n++;
+	return 1;
+}
+
+static void
+strset_dispose(struct strset *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->cap; i++)
+		free(set->slots[i]);
+	free(set->slots);
+	memset(set, 0, sizeof(*set));
+}
+
+/* ---- state ------------------------------------------------------------------ */
+
+struct scan;
+
+struct region_job {
+	struct scan *scan;
+	char name[SG_REGION_MAX];
+	bool enabled;             /* false: NOT_OPTED_IN, no call made */
+	pthread_mutex_t lock;     /* prefix_lists of inv, outstanding, the failure */
+	struct sg_inventory *inv; /* this region's groups and prefix lists */
+	int outstanding;          /* call chains still running */
+	/* first failure */
+	bool failed;
+	enum sg_region_state state;
+	char *error_code;
+	char *error_message;
+	/* the DescribeSecurityGroups chain (only its own callbacks touch these) */
+	unsigned page;            /* pages read */
+	unsigned empty_streak;
+	struct strset tokens;
+	struct strset group_ids;
+	struct strset pl_ids;     /* prefix lists already asked for (under lock) */
+};
+
+struct pl_job {
+	struct region_job *rj;
+	char id[128];
+	size_t index;             /* into rj->inv->prefix_lists */
+	unsigned page;
+	struct sg_prefix_list got; /* entries collected so far */
+	struct strset tokens;
+};
+
+struct scan {
+	struct sg_aws *aws;
+	const struct sg_scan_options *opt;
+	const char *api_region;
+	struct sg_aws_batch *batch;
+	pthread_mutex_t lock;     /* everything below */
+	enum sg_status fatal;
+	struct sg_error fatal_err;
+	bool have_identity;
+	struct sg_identity identity;
+	struct region_job *jobs;  /* in requested order */
+	size_t n_jobs;
+	struct sg_scan_progress progress;
+	unsigned max_pages;
+};
+
+static void
+set_fatal(struct scan *s, enum sg_status st, const struct sg_error *err, const char *fallback)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->fatal == SG_OK) {
+		s->fatal = st;
+		if (err != NULL)
+			s->fatal_err = *err;
+		else
+			sg_err_set(&s->fatal_err, st, "%s", fallback);
+		if (s->fatal_err.status == SG_OK)
+			s->fatal_err.status = st;
+		if (s->fatal_err.msg[0] == '\0')
+			snprintf(s->fatal_err.msg, sizeof(s->fatal_err.msg), "%s", fallback);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void
+report_progress(struct scan *s, size_t pages, size_t groups, bool region_done)
+{
+	struct sg_scan_progress p;
+
+	pthread_mutex_lock(&s->lock);
+	s->progress.pages += pages;
+	s->progress.groups += groups;
+	if (region_done)
+		s->progress.regions_done++;
+	p = s->progress;
+	if (s->opt->progress != NULL)
+		s->opt->progress(s->opt->progress_ctx, &p);
+	pthread_mutex_unlock(&s->lock);
+}
+
+enum sg_region_state
+sg_scan_state_for(enum sg_status st, const char *aws_code)
+{
+	(void)aws_code;
+	switch (st) {
+	case SG_OK: return SG_REGION_SCANNED;
+	case SG_EDENIED:
+	case SG_EAUTH: return SG_REGION_DENIED;
+	case SG_ETHROTTLED: return SG_REGION_THROTTLED;
+	default: return SG_REGION_ERROR;
+	}
+}
+
+/* Record the region's first failure (later ones are consequences or noise). */
+static void
+region_fail(struct region_job *rj, enum sg_status st, const struct sg_error *err,
+            const char *context)
+{
+	char msg[sizeof(err->msg) + 160];
+
+	pthread_mutex_lock(&rj->lock);
+	if (!rj->failed) {
+		rj->failed = true;
+		rj->state = sg_scan_state_for(st, err->aws_code);
+		rj->error_code = strdup(err->aws_code[0] ? err->aws_code : sg_status_name(st));
+		if (context != NULL)
+			snprintf(msg, sizeof(msg), "%s (%s)", err->msg[0] ? err->msg :
+			    sg_status_name(st), context);
+		else
+			snprintf(msg, sizeof(msg), "%s", err->msg[0] ? err->msg : sg_status_name(st));
+		rj->error_message = strdup(msg);
+	}
+	pthread_mutex_unlock(&rj->lock);
+}
+
+/* A chain of this region ended; the last one to end reports the region done. */
+static void
+chain_end(struct region_job *rj)
+{
+	int left;
+
+	pthread_mutex_lock(&rj->lock);
+	left = --rj->outstanding;
+	pthread_mutex_unlock(&rj->lock);
+	if (left == 0)
+		report_progress(rj->scan, 0, 0, true);
+}
+
+static void
+hook_response(struct scan *s, const struct sg_aws_response *resp, unsigned page,
+              enum sg_status st)
+{
+	if (s->opt->on_response != NULL)
+		s->opt->on_response(s->opt->response_ctx, resp, page, st);
+}
+
+/* ---- GetManagedPrefixListEntries -------------------------------------------- */
+
+static void on_pl_page(void *ctx, struct sg_aws_response *resp, enum sg_status st,
+                       const struct sg_error *err);
+
+static enum sg_status
+submit_pl_page(struct pl_job *pj, const char *token, struct sg_error *err)
+{
+	struct sg_aws_params p;
+	struct sg_aws_call call;
+	enum sg_status st;
+
+	sg_aws_params_init(&p);
+	if ((st = sg_aws_params_add(&p, "PrefixListId", pj->id, err)) == SG_OK &&
+	    (st = sg_aws_params_add_long(&p, "MaxResults", SG_SCAN_PL_MAX_RESULTS, err)) == SG_OK &&
+	    (token == NULL || (st = sg_aws_params_add(&p, "NextToken", token, err)) == SG_OK)) {
+		memset(&call, 0, sizeof(call));
+		call.service = SG_SVC_EC2;
+		call.region = pj->rj->name;
+		call.action = "GetManagedPrefixListEntries";
+		call.params = &p;
+		st = sg_aws_submit(pj->rj->scan->batch, &call, on_pl_page, pj, err);
+	}
+	sg_aws_params_dispose(&p);
+	return st;
+}
+
+static void
+pl_job_free(struct pl_job *pj)
+{
+	free(pj->got.entries);
+	strset_dispose(&pj->tokens);
+	free(pj);
+}
+
+static void
+pl_finish(struct pl_job *pj, bool ok)
+{
+	struct region_job *rj = pj->rj;
+
+	pthread_mutex_lock(&rj->lock);
+	if (ok) {
+		struct sg_prefix_list *pl = &rj->inv->prefix_lists[pj->index];
+		free(pl->entries);
+		pl->entries = pj->got.entries;
+		pl->n_entries = pj->got.n_entries;
+		pl->resolved = true;
+		pj->got.entries = NULL;
+	}
+	pthread_mutex_unlock(&rj->lock);
+	chain_end(rj);
+	pl_job_free(pj);
+}
+
+static void
+on_pl_page(void *ctx, struct sg_aws_response *resp, enum sg_status st, const struct sg_error *err)
+{
+	struct pl_job *pj = ctx;
+	struct region_job *rj = pj->rj;
+	struct scan *s = rj->scan;
+	struct sg_error perr;
+	struct sg_ec2_where w;
+	char *next = NULL, context[200];
+	int added;
+
+	pj->page++;
+	hook_response(s, resp, pj->page, st);
+	snprintf(context, sizeof(context), "prefix list %s", pj->id);
+	if (st != SG_OK) {
+		region_fail(rj, st, err, context);
+		pl_finish(pj, false);
+		return;
+	}
+	sg_err_init(&perr);
+	memset(&w, 0, sizeof(w));
+	w.region = rj->name;
+	w.page = pj->page;
+	w.detail = pj->id;
+	st = sg_ec2_parse_prefix_list_entries(&next, &pj->got, resp->body.data, resp->body.len,
+	    &w, &perr);
+	if (st != SG_OK) {
+		region_fail(rj, st, &perr, NULL);
+		pl_finish(pj, false);
+		return;
+	}
+	if (next == NULL) {
+		pl_finish(pj, true);
+		return;
+	}
+	added = strset_add(&pj->tokens, next);
+	if (added <= 0 || pj->page >= s->max_pages) {
+		sg_err_set(&perr, added < 0 ? SG_ENOMEM : SG_EAWS,
+		    "%s GetManagedPrefixListEntries %s page %u: %s", rj->name, pj->id, pj->page,
+		    added < 0 ? "out of memory" : added == 0 ?
+		    "the NextToken repeats an earlier one; paging does not advance" :
+		    "too many pages");
+		region_fail(rj, perr.status, &perr, NULL);
+		free(next);
+		pl_finish(pj, false);
+		return;
+	}
+	st = submit_pl_page(pj, next, &perr);
+	free(next);
+	if (st != SG_OK) {
+		region_fail(rj, st, &perr, context);
+		pl_finish(pj, false);
+	}
+}
+
+/* Ask for a prefix list the first time a rule of this region names it. */
+static void
+want_prefix_list(struct region_job *rj, const char *id)
+{
+	struct scan *s = rj->scan;
+	struct sg_prefix_list *pl;
+	struct pl_job *pj;
+	struct sg_error err;
+	size_t index;
+	int added;
+
+	sg_err_init(&err);
+	pthread_mutex_lock(&rj->lock);
+	added = strset_add(&rj->pl_ids, id);
+	if (added <= 0) {
+		pthread_mutex_unlock(&rj->lock);
+		if (added < 0)
+			region_fail(rj, SG_ENOMEM, &err, "out of memory");
+		return;
+	}
+	pl = sg_inventory_add_prefix_list(rj->inv);
+	if (pl == NULL || (pl->region = strdup(rj->name)) == NULL ||
+	    (pl->id = strdup(id)) == NULL) {
+		pthread_mutex_unlock(&rj->lock);
+		sg_err_set(&err, SG_ENOMEM, "out of memory");
+		region_fail(rj, SG_ENOMEM, &err, NULL);
+		return;
+	}
+	index = rj->inv->n_prefix_lists - 1;
+	if (!s->opt->resolve_prefix_lists) {
+		pthread_mutex_unlock(&rj->lock);
+		return;
+	}
+	rj->outstanding++;
+	pthread_mutex_unlock(&rj->lock);
+
+	pj = calloc(1, sizeof(*pj));
+	if (pj == NULL) {
+		sg_err_set(&err, SG_ENOMEM, "out of memory");
+		region_fail(rj, SG_ENOMEM, &err, NULL);
+		chain_end(rj);
+		return;
+	}
+	pj->rj = rj;
+	pj->index = index;
+	snprintf(pj->id, sizeof(pj->id), "%s", id);
+	if (submit_pl_page(pj, NULL, &err) != SG_OK) {
+		region_fail(rj, err.status, &err, NULL);
+		pl_finish(pj, false);
+	}
+}
+
+/* ---- DescribeSecurityGroups ----------------------------------------------------- */
+
+static void on_sg_page(void *ctx, struct sg_aws_response *resp, enum sg_status st,
+                       const struct sg_error *err);
+
+static enum sg_status
+submit_sg_page(struct region_job *rj, const char *token, struct sg_error *err)
+{
+	struct sg_aws_params p;
+	struct sg_aws_call call;
+	enum sg_status st;
+
+	sg_aws_params_init(&p);
+	if ((st = sg_aws_params_add_long(&p, "MaxResults", SG_SCAN_MAX_RESULTS, err)) == SG_OK &&
+	    (token == NULL || (st = sg_aws_params_add(&p, "NextToken", token, err)) == SG_OK)) {
+		memset(&call, 0, sizeof(call));
+		call.service = SG_SVC_EC2;
+		call.region = rj->name;
+		call.action = "DescribeSecurityGroups";
+		call.params = &p;
+		st = sg_aws_submit(rj->scan->batch, &call, on_sg_page, rj, err);
+	}
+	sg_aws_params_dispose(&p);
+	return st;
+}
+
+/*
+ * Checks on a page just parsed: no group id the region already returned
+ * (an endpoint serving the same page again would otherwise loop or count
+ * groups twice), and prefix lists to ask for.
+ */
+static enum sg_status
+after_page(struct region_job *rj, size_t first, struct sg_error *err)
+{
+	size_t i, j;
+
+	for (i = first; i < rj->inv->n_groups; i++) {
+		const struct sg_group *g = &rj->inv->groups[i];
+		int added = strset_add(&rj->group_ids, g->group_id);
+		if (added < 0)
+			return sg_err_set(err, SG_ENOMEM, "out of memory");
+		if (added == 0)
+			return sg_err_set(err, SG_EAWS, "%s DescribeSecurityGroups page %u: group %s "
+			    "was already returned by an earlier page; paging does not advance",
+			    rj->name, rj->page, g->group_id);
+	}
+	for (i = first; i < rj->inv->n_groups; i++) {
+		const struct sg_group *g = &rj->inv->groups[i];
+		for (j = 0; j < g->n_rules; j++)
+			if (g->rules[j].source == SG_SRC_PREFIX_LIST)
+				want_prefix_list(rj, g->rules[j].prefix_list_id);
+	}
+	return SG_OK;
+}
+
+static void
+on_sg_page(void *ctx, struct sg_aws_response *resp, enum sg_status st, const struct sg_error *err)
+{
+	struct region_job *rj = ctx;
+	struct scan *s = rj->scan;
+	struct sg_ec2_page pg;
+	struct sg_ec2_where w;
+	struct sg_error perr;
+	size_t first = rj->inv->n_groups;
+	int added;
+
+	hook_response(s, resp, rj->page + 1, st);
+	if (st != SG_OK) {
+		region_fail(rj, st, err, NULL);
+		chain_end(rj);
+		return;
+	}
+	sg_err_init(&perr);
+	memset(&w, 0, sizeof(w));
+	w.region = rj->name;
+	w.page = rj->page + 1;
+	st = sg_ec2_parse_groups(&pg, rj->inv, resp->body.data, resp->body.len, &w, &perr);
+	if (st != SG_OK) {
+		/* Groups completed before the bad spot stay; the region is marked. */
+		region_fail(rj, st, &perr, NULL);
+		report_progress(s, 0, pg.groups, false);
+		sg_ec2_page_dispose(&pg);
+		chain_end(rj);
+		return;
+	}
+	rj->page++;
+	rj->empty_streak = pg.groups == 0 ? rj->empty_streak + 1 : 0;
+	report_progress(s, 1, pg.groups, false);
+	if ((st = after_page(rj, first, &perr)) != SG_OK)
+		goto stop;
+	if (pg.next_token == NULL)
+		goto done;
+	added = strset_add(&rj->tokens, pg.next_token);
+	if (added < 0) {
+		st = sg_err_set(&perr, SG_ENOMEM, "out of memory");
+		goto stop;
+	}
+	if (added == 0) {
+		st = sg_err_set(&perr, SG_EAWS, "%s DescribeSecurityGroups page %u: the NextToken "
+		    "repeats an earlier one; paging does not advance", rj->name, rj->page);
+		goto stop;
+	}
+	if (rj->empty_streak >= SG_SCAN_MAX_EMPTY_PAGES) {
+		st = sg_err_set(&perr, SG_EAWS, "%s DescribeSecurityGroups page %u: %u empty pages "
+		    "in a row, each with a new NextToken; paging does not advance", rj->name,
+		    rj->page, rj->empty_streak);
+		goto stop;
+	}
+	if (rj->page >= s->max_pages) {
+		st = sg_err_set(&perr, SG_ELIMIT, "%s DescribeSecurityGroups: more than %u pages; "
+		    "stopped", rj->name, s->max_pages);
+		goto stop;
+	}
+	if ((st = submit_sg_page(rj, pg.next_token, &perr)) != SG_OK)
+		goto stop;
+	sg_ec2_page_dispose(&pg);
+	return;
+stop:
+	region_fail(rj, st, &perr, NULL);
+done:
+	sg_ec2_page_dispose(&pg);
+	chain_end(rj);
+}
+
+/* ---- planning: DescribeRegions and STS ---------------------------------------- */
+
+static void
+start_regions(struct scan *s)
+{
+	size_t i, total = 0;
+
+	for (i = 0; i < s->n_jobs; i++)
+		total += s->jobs[i].enabled;
+	pthread_mutex_lock(&s->lock);
+	s->progress.regions_total = total;
+	pthread_mutex_unlock(&s->lock);
+	for (i = 0; i < s->n_jobs; i++) {
+		struct region_job *rj = &s->jobs[i];
+		struct sg_error err;
+
+		if (!rj->enabled)
+			continue;
+		sg_err_init(&err);
+		rj->outstanding = 1;
+		if (submit_sg_page(rj, NULL, &err) != SG_OK) {
+			region_fail(rj, err.status, &err, NULL);
+			chain_end(rj);
+		}
+	}
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Make the region jobs: names (sorted when all), enabled or not. */
+static enum sg_status
+plan(struct scan *s, const struct sg_ec2_region_list *listed, struct sg_error *err)
+{
+	const struct sg_scan_options *o = s->opt;
+	const char **names;
+	size_t n = 0, i, j;
+
+	if (o->all_regions) {
+		names = calloc(listed->n ? listed->n : 1, sizeof(*names));
+		if (names == NULL)
+			return sg_err_set(err, SG_ENOMEM, "out of memory");
+		for (i = 0; i < listed->n; i++)
+			names[n++] = listed->items[i].name;
+		qsort(names, n, sizeof(*names), cmp_str);
+	} else {
+		names = calloc(o->n_regions ? o->n_regions : 1, sizeof(*names));
+		if (names == NULL)
+			return sg_err_set(err, SG_ENOMEM, "out of memory");
+		for (i = 0; i < o->n_regions; i++) {
+			bool dup = false;
+			for (j = 0; j < n; j++)
+				dup = dup || strcmp(names[j], o->regions[i]) == 0;
+			if (!dup)
+				names[n++] = o->regions[i];
+		}
+	}
+	/* Check every explicit name before any region call goes out. */
+	for (i = 0; i < n && !o->all_regions; i++) {
+		if (!sg_ec2_region_name_valid(names[i])) {
+			free(names);
+			return sg_err_set(err, SG_EINVAL, "'%s' is not a region name", names[i]);
+		}
+		if (listed != NULL && sg_ec2_region_list_find(listed, names[i]) == NULL) {
+			char known[512];
+			size_t k, off = 0;
+			known[0] = '\0';
+			for (k = 0; k < listed->n && off + 70 < sizeof(known); k++)
+				off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s",
+				    k ? ", " : "", listed->items[k].name);
+			if (k < listed->n)
+				snprintf(known + off, sizeof(known) - off, ", ...");
+			sg_err_set(err, SG_ENOTFOUND, "unknown region '%s': DescribeRegions lists %zu "
+			    "regions for this account (%s)", names[i], listed->n, known);
+			free(names);
+			return SG_ENOTFOUND;
+		}
+	}
+	s->jobs = calloc(n ? n : 1, sizeof(*s->jobs));
+	if (s->jobs == NULL) {
+		free(names);
+		return sg_err_set(err, SG_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		struct region_job *rj = &s->jobs[i];
+		const struct sg_ec2_region *r = listed ? sg_ec2_region_list_find(listed, names[i]) : NULL;
+
+		rj->scan = s;
+		snprintf(rj->name, sizeof(rj->name), "%s", names[i]);
+		rj->enabled = r == NULL || r->enabled;
+		pthread_mutex_init(&rj->lock, NULL);
+		rj->inv = sg_inventory_new();
+		s->n_jobs++;
+		if (rj->inv == NULL) {
+			free(names);
+			return sg_err_set(err, SG_ENOMEM, "out of memory");
+		}
+	}
+	free(names);
+	return SG_OK;
+}
+
+static void
+on_regions(void *ctx, struct sg_aws_response *resp, enum sg_status st, const struct sg_error *err)
+{
+	struct scan *s = ctx;
+	struct sg_ec2_region_list l;
+	struct sg_ec2_where w;
+	struct sg_error perr;
+	bool have_list = false;
+
+	hook_response(s, resp, 0, st);
+	sg_err_init(&perr);
+	memset(&l, 0, sizeof(l));
+	if (st == SG_OK) {
+		memset(&w, 0, sizeof(w));
+		w.region = s->api_region;
+		st = sg_ec2_parse_regions(&l, resp->body.data, resp->body.len, &w, &perr);
+		err = &perr;
+		have_list = st == SG_OK;
+	}
+	if (!have_list) {
+		/*
+		 * Without the list: all regions cannot be known, and bad credentials
+		 * stop everything. Named regions are still scanned; their names are
+		 * only checked for syntax, and opt-in status shows as each call's
+		 * answer.
+		 */
+		if (s->opt->all_regions || st == SG_EAUTH || st == SG_ECREDS) {
+			struct sg_error e2 = *err;
+			if (s->opt->all_regions)
+				sg_err_prefix(&e2, "cannot list the account's regions (name them with "
+				    "--regions R1,R2): ");
+			set_fatal(s, st, &e2, "DescribeRegions failed");
+			return;
+		}
+		sg_log_warn("cannot check the region names: %s", err->msg);
+	}
+	sg_err_init(&perr);
+	if ((st = plan(s, have_list ? &l : NULL, &perr)) != SG_OK) {
+		set_fatal(s, st, &perr, "planning the scan failed");
+		sg_ec2_region_list_dispose(&l);
+		return;
+	}
+	sg_ec2_region_list_dispose(&l);
+	start_regions(s);
+}
+
+static void
+on_identity(void *ctx, struct sg_aws_response *resp, enum sg_status st, const struct sg_error *err)
+{
+	struct scan *s = ctx;
+	struct sg_identity id;
+	struct sg_error perr;
+
+	hook_response(s, resp, 0, st);
+	if (st != SG_OK) {
+		set_fatal(s, st, err, "GetCallerIdentity failed");
+		return;
+	}
+	sg_err_init(&perr);
+	if ((st = sg_sts_parse_caller_identity(resp->body.data, resp->body.len, &id, &perr)) != SG_OK) {
+		set_fatal(s, st, &perr, "GetCallerIdentity answer unreadable");
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->identity = id;
+	s->have_identity = true;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- assembling the result -------------------------------------------------------- */
+
+static int
+cmp_pl(const void *a, const void *b)
+{
+	const struct sg_prefix_list *x = a, *y = b;
+	return strcmp(x->id, y->id);
+}
+
+/* Move region jobs' records into inv (groups and prefix lists), coverage in order. */
+static enum sg_status
+merge(struct scan *s, struct sg_inventory *inv, struct sg_error *err)
+{
+	size_t i, k;
+
+	for (i = 0; i < s->n_jobs; i++) {
+		struct region_job *rj = &s->jobs[i];
+		struct sg_region_coverage *cov = sg_inventory_add_region(inv, rj->name);
+		size_t rules = 0;
+
+		if (cov == NULL)
+			return sg_err_set(err, SG_ENOMEM, "out of memory");
+		if (!rj->enabled)
+			cov->state = SG_REGION_NOT_OPTED_IN;
+		else if (rj->failed)
+			cov->state = rj->state;
+		else
+			cov->state = SG_REGION_SCANNED;
+		cov->error_code = rj->error_code;
+		cov->error_message = rj->error_message;
+		rj->error_code = rj->error_message = NULL;
+		cov->pages = rj->page;
+		for (k = 0; k < rj->inv->n_groups; k++) {
+			struct sg_group *g = sg_inventory_add_group(inv);
+			if (g == NULL)
+				return sg_err_set(err, SG_ENOMEM, "out of memory");
+			*g = rj->inv->groups[k];
+			memset(&rj->inv->groups[k], 0, sizeof(rj->inv->groups[k]));
+			rules += g->n_rules;
+		}
+		cov->groups = rj->inv->n_groups;
+		cov->rules = rules;
+		rj->inv->n_groups = 0;
+		if (rj->inv->n_prefix_lists > 1)
+			qsort(rj->inv->prefix_lists, rj->inv->n_prefix_lists,
+			    sizeof(rj->inv->prefix_lists[0]), cmp_pl);
+		for (k = 0; k < rj->inv->n_prefix_lists; k++) {
+			struct sg_prefix_list *pl = sg_inventory_add_prefix_list(inv);
+			if (pl == NULL)
+				return sg_err_set(err, SG_ENOMEM, "out of memory");
+			*pl = rj->inv->prefix_lists[k];
+			memset(&rj->inv->prefix_lists[k], 0, sizeof(rj->inv->prefix_lists[k]));
+		}
+		cov->prefix_lists = rj->inv->n_prefix_lists;
+		rj->inv->n_prefix_lists = 0;
+	}
+	sg_inventory_sort(inv);
+	return SG_OK;
+}
+
+static void
+scan_dispose(struct scan *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_jobs; i++) {
+		struct region_job *rj = &s->jobs[i];
+		sg_inventory_free(rj->inv);
+		free(rj->error_code);
+		free(rj->error_message);
+		strset_dispose(&rj->tokens);
+		strset_dispose(&rj->group_ids);
+		strset_dispose(&rj->pl_ids);
+		pthread_mutex_destroy(&rj->lock);
+	}
+	free(s->jobs);
+	pthread_mutex_destroy(&s->lock);
+}
+
+void
+sg_scan_options_init(struct sg_scan_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->identity = true;
+	o->resolve_prefix_lists = true;
+}
+
+enum sg_status
+sg_scan_run(struct sg_inventory *inv, struct sg_aws *aws, const struct sg_scan_options *opt,
+            struct sg_error *err)
+{
+	struct scan s;
+	struct sg_aws_call call;
+	struct sg_aws_params p;
+	enum sg_status st;
+	const char *def[1];
+	struct sg_scan_options o = *opt;
+
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_init(&s.lock, NULL);
+	sg_err_init(&s.fatal_err);
+	s.aws = aws;
+	s.api_region = opt->api_region ? opt->api_region : sg_aws_default_region(aws);
+	s.max_pages = opt->max_pages ? opt->max_pages : SG_SCAN_DEFAULT_MAX_PAGES;
+	if (!o.all_regions && o.n_regions == 0) {
+		def[0] = sg_aws_default_region(aws);
+		o.regions = def;
+		o.n_regions = 1;
+	}
+	s.opt = &o;
+
+	if ((st = sg_aws_batch_new(&s.batch, aws, err)) != SG_OK)
+		goto out;
+	memset(&call, 0, sizeof(call));
+	if (o.identity) {
+		call.service = SG_SVC_STS;
+		call.region = s.api_region;
+		call.action = "GetCallerIdentity";
+		if ((st = sg_aws_submit(s.batch, &call, on_identity, &s, err)) != SG_OK)
+			goto wait;
+	}
+	sg_aws_params_init(&p);
+	if ((st = sg_aws_params_add(&p, "AllRegions", "true", err)) == SG_OK) {
+		call.service = SG_SVC_EC2;
+		call.region = s.api_region;
+		call.action = "DescribeRegions";
+		call.params = &p;
+		st = sg_aws_submit(s.batch, &call, on_regions, &s, err);
+	}
+	sg_aws_params_dispose(&p);
+wait:
+	sg_aws_batch_free(s.batch);
+	s.batch = NULL;
+	if (st != SG_OK)
+		goto out;
+	if (s.fatal != SG_OK) {
+		st = s.fatal;
+		sg_err_set(err, st, "%s", s.fatal_err.msg);
+		if (s.fatal_err.aws_code[0] || s.fatal_err.http_status)
+			sg_err_set_aws(err, s.fatal_err.http_status, s.fatal_err.aws_code,
+			    s.fatal_err.request_id);
+		goto out;
+	}
+	if (s.have_identity) {
+		free(inv->account_id);
+		free(inv->caller_arn);
+		free(inv->partition);
+		inv->account_id = strdup(s.identity.account);
+		inv->caller_arn = strdup(s.identity.arn);
+		inv->partition = strdup(s.identity.partition);
+		if (!inv->account_id || !inv->caller_arn || !inv->partition) {
+			st = sg_err_set(err, SG_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	st = merge(&s, inv, err);
+out:
+	scan_dispose(&s);
+	return st;
+}
+
+bool
+sg_scan_complete(const struct sg_inventory *inv)
+{
+	size_t i;
+
+	for (i = 0; i < inv->n_regions; i++)
+		if (inv->regions[i].state != SG_REGION_SCANNED &&
+		    inv->regions[i].state != SG_REGION_NOT_OPTED_IN)
+			return false;
+	return true;
+}
