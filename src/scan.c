@@ -575,8 +575,9 @@ plan(struct scan *s, const struct sg_ec2_region_list *listed, struct sg_error *e
 	/* Check every explicit name before any region call goes out. */
 	for (i = 0; i < n && !o->all_regions; i++) {
 		if (!sg_ec2_region_name_valid(names[i])) {
+			sg_err_set(err, SG_EINVAL, "'%s' is not a region name", names[i]);
 			free(names);
-			return sg_err_set(err, SG_EINVAL, "'%s' is not a region name", names[i]);
+			return SG_EINVAL;
 		}
 		if (listed != NULL && sg_ec2_region_list_find(listed, names[i]) == NULL) {
 			char known[512];
