@@ -147,6 +147,10 @@ install: all
 	install -m 0755 sg-audit $(DESTDIR)$(BINDIR)/sg-audit
 	if [ -f docs/sg-audit.1 ]; then install -m 0644 docs/sg-audit.1 $(DESTDIR)$(MANDIR)/man1/; fi
 	for f in policies/*.json; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DATADIR)/policies/; done; true
+	install -d $(DESTDIR)$(DATADIR)/contrib
+	install -m 0755 contrib/sg-audit-nightly.sh $(DESTDIR)$(DATADIR)/contrib/
+	install -m 0644 contrib/sg-audit.service contrib/sg-audit.timer contrib/sg-audit.cron \
+		contrib/README.md $(DESTDIR)$(DATADIR)/contrib/
 
 clean:
 	rm -rf $(B) sg-audit
