@@ -228,6 +228,14 @@ sg_endpoint_parse_url(const char *url, bool *https_out, char *host_out, char *pa
 		if (port == 0 || port > 65535)
 			return sg_err_set(err, SG_EINVAL, "endpoint URL '%s': port out of range", url);
 	}
+	/*
+	 * libcurl leaves a default port out of the Host header, so the signed
+	 * host must leave it out too or the signature would not match.
+	 */
+	if (hostlen > 4 && https && memcmp(host + hostlen - 4, ":443", 4) == 0)
+		hostlen -= 4;
+	else if (hostlen > 3 && !https && memcmp(host + hostlen - 3, ":80", 3) == 0)
+		hostlen -= 3;
 	memcpy(host_out, host, hostlen);
 	host_out[hostlen] = '\0';
 	snprintf(path_out, SG_URL_MAX, "%s", *end == '/' ? end : "/");

@@ -108,6 +108,16 @@ override_urls(void **state)
 	assert_string_equal(ep.host, "sts.example.test:8443");
 	assert_string_equal(ep.path, "/base");
 	assert_false(ep.plain_http);
+	/* Default ports are not part of the signed Host (curl omits them). */
+	o.service_url[SG_SVC_CLOUDTRAIL] = "https://ct.example.test:443/";
+	assert_int_equal(sg_endpoint_resolve(&ep, SG_SVC_CLOUDTRAIL, "eu-west-1", &o, &err), SG_OK);
+	assert_string_equal(ep.host, "ct.example.test");
+	o.service_url[SG_SVC_CLOUDTRAIL] = "http://127.0.0.1:80";
+	assert_int_equal(sg_endpoint_resolve(&ep, SG_SVC_CLOUDTRAIL, "eu-west-1", &o, &err), SG_OK);
+	assert_string_equal(ep.host, "127.0.0.1");
+	o.service_url[SG_SVC_CLOUDTRAIL] = "http://127.0.0.1:8080";
+	assert_int_equal(sg_endpoint_resolve(&ep, SG_SVC_CLOUDTRAIL, "eu-west-1", &o, &err), SG_OK);
+	assert_string_equal(ep.host, "127.0.0.1:8080");
 	/* An override makes any well-formed region usable (local endpoints). */
 	assert_int_equal(sg_endpoint_resolve(&ep, SG_SVC_EC2, "local-test", &o, &err), SG_OK);
 	assert_string_equal(ep.partition, "custom");

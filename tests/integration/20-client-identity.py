@@ -169,6 +169,28 @@ with endpoint("fixtures/accounts/demo.json") as ep:
                 "rc=%d %s" % (rc, err))
         ep.clear_faults()
 
+    # 7b. Web identity: an unsigned AssumeRoleWithWebIdentity; the token never printed.
+    with tempfile.TemporaryDirectory() as d:
+        tok = os.path.join(d, "token")
+        jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZy1hdWRpdCJ9.d2ViLWlkZW50aXR5LXRva2VuLXNlY3JldA"
+        with open(tok, "w") as f:
+            f.write(jwt)
+        e7 = dict(env, AWS_ROLE_ARN="arn:aws:iam::123456789012:role/SecurityAudit",
+                  AWS_WEB_IDENTITY_TOKEN_FILE=tok, AWS_ROLE_SESSION_NAME="pod-1")
+        e7.pop("AWS_ACCESS_KEY_ID")
+        e7.pop("AWS_SECRET_ACCESS_KEY")
+        ep.clear_log()
+        rc, out, err = run(["identity", "--debug"], e7)
+        c.check("web identity: caller is the assumed role",
+                rc == 0 and "assumed-role/SecurityAudit/pod-1" in out and "web-identity" in out,
+                out + err)
+        c.check("web identity: the AssumeRoleWithWebIdentity request is unsigned",
+                "AssumeRoleWithWebIdentity attempt 1/3 body" in err and
+                "Authorization" not in err.split("AssumeRoleWithWebIdentity attempt 1/3")[1].split("\n")[0],
+                err)
+        c.check("web identity: token not in any output", jwt not in out + err
+                and jwt[-20:] not in out + err)
+
     # 8. A full --debug run with session credentials: no secret in any byte printed.
     sts = ep.client("sts")
     cr = sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/SecurityAudit",
