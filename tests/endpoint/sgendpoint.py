@@ -480,10 +480,23 @@ def filters(params):
     return out
 
 
+_GLOB_CACHE = {}
+
+
+def _glob(p):
+    """EC2 filter wildcards: only * and ? are special (not [...] as in fnmatch)."""
+    r = _GLOB_CACHE.get(p)
+    if r is None:
+        r = _GLOB_CACHE[p] = re.compile("".join(
+            ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in p) + r"\Z",
+            re.S)
+    return r
+
+
 def fmatch(value, patterns):
     if value is None:
         return False
-    return any(fnmatch.fnmatchcase(str(value), p) for p in patterns)
+    return any(_glob(p).match(str(value)) for p in patterns)
 
 
 def _perm_values(g, egress, field):
