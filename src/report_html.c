@@ -35,7 +35,12 @@ static const char css[] =
     "tr.resolved td{color:#888;text-decoration:line-through}"
     ".filters{margin:.5em 0}.filters label{margin-right:1em}"
     ".counts td{text-align:right;min-width:4em}"
-    "code{font-size:.95em}";
+    "code{font-size:.95em}"
+    /* Identifiers stay on one line; prose gets room; the table scrolls sideways. */
+    "#findings td{white-space:nowrap}"
+    "#findings td.c-rule,#findings td.c-reason,#findings td.c-fix,#findings td.c-waiver,"
+    "#findings td.c-group_name{white-space:normal;min-width:16em;max-width:34em}"
+    "#findings td.c-reason,#findings td.c-fix{min-width:24em}";
 
 static const char js[] =
     "(function(){\n"
@@ -284,7 +289,9 @@ findings(struct hw *h, const struct sg_report *r)
 					h->st = sg_buf_appendf(h->out, h->err, "\" data-key=\"%d\">",
 					    (int)f->severity);
 			} else {
-				raw(h, "<td>");
+				raw(h, "<td class=\"c-");
+				raw(h, ff[j].name);
+				raw(h, "\">");
 			}
 			esc(h, ff[j].get(f, buf, sizeof(buf)));
 			raw(h, "</td>");
