@@ -52,7 +52,8 @@
  * credentials source is invalidated and the call retried once.
  *
  * Rate limit: a token bucket per (service, region) is taken before every
- * attempt. Defaults: ec2 and sts 10 requests/s, burst 20; cloudtrail
+ * attempt; a throttling answer slows that bucket down (x0.7, floor 0.5/s)
+ * and successes speed it back up (+5% of the configured rate each). Defaults: ec2 and sts 10 requests/s, burst 20; cloudtrail
  * 2 requests/s, burst 1 (LookupEvents' documented account limit).
  * --max-rate R sets ec2/sts to R/s with burst 2R, and cloudtrail to
  * min(R, 2)/s.
@@ -81,6 +82,9 @@
 #define SG_AWS_MAX_CONCURRENCY 64
 #define SG_AWS_DEFAULT_RATE 10.0         /* ec2/sts requests per second per region */
 #define SG_AWS_CLOUDTRAIL_RATE 2.0       /* LookupEvents: 2/s per account per region */
+#define SG_AWS_MIN_RATE 0.5              /* adaptive floor, requests per second */
+#define SG_AWS_THROTTLE_BETA 0.7         /* rate factor after a throttling answer */
+#define SG_AWS_RECOVERY_STEP 0.05        /* rate factor regained per success */
 #define SG_AWS_RETRY_QUOTA 500u
 #define SG_AWS_RETRY_COST 5u
 #define SG_AWS_RETRY_TIMEOUT_COST 10u
@@ -378,6 +382,14 @@ enum sg_status sg_ratelimit_new(struct sg_ratelimit **out, const struct sg_aws_h
 void sg_ratelimit_free(struct sg_ratelimit *rl);
 /* Block until one token is available for `key` (created full with `burst`); returns ms waited. */
 uint64_t sg_ratelimit_acquire(struct sg_ratelimit *rl, const char *key, double rate, double burst);
+/*
+ * Adaptive feedback for `key`: a throttling answer multiplies the bucket's
+ * rate by SG_AWS_THROTTLE_BETA (floor SG_AWS_MIN_RATE requests/s, burst
+ * shrinking to 2x the rate), each success gives back SG_AWS_RECOVERY_STEP
+ * of the configured rate. Returns the bucket's rate factor now (1.0 for an
+ * unknown key).
+ */
+double sg_ratelimit_feedback(struct sg_ratelimit *rl, const char *key, bool throttled);
 
 /*
  * Small readers for callers that need one value from a response (a page

@@ -485,6 +485,7 @@ struct bucket {
 	char key[96];
 	double tokens;
 	uint64_t last_ms;
+	double factor;   /* adaptive: share of the configured rate in use, (0, 1] */
 };
 
 struct sg_ratelimit {
@@ -556,7 +557,14 @@ sg_ratelimit_acquire(struct sg_ratelimit *rl, const char *key, double rate, doub
 		snprintf(bk->key, sizeof(bk->key), "%s", key);
 		bk->tokens = burst;
 		bk->last_ms = now;
+		bk->factor = 1.0;
 	}
+	/* After throttling the bucket runs slower, and its burst shrinks with it. */
+	rate *= bk->factor;
+	if (rate < SG_AWS_MIN_RATE)
+		rate = SG_AWS_MIN_RATE;
+	if (burst > 2.0 * rate)
+		burst = 2.0 * rate < 1.0 ? 1.0 : 2.0 * rate;
 	if (now > bk->last_ms) {
 		bk->tokens += (double)(now - bk->last_ms) * rate / 1000.0;
 		if (bk->tokens > burst)
@@ -574,6 +582,39 @@ sg_ratelimit_acquire(struct sg_ratelimit *rl, const char *key, double rate, doub
 	if (wait > 0)
 		rl->sleep_ms(rl->ctx, wait);
 	return wait;
+}
+
+double
+sg_ratelimit_feedback(struct sg_ratelimit *rl, const char *key, bool throttled)
+{
+	double f = 1.0;
+	size_t i;
+
+	pthread_mutex_lock(&rl->lock);
+	for (i = 0; i < rl->n; i++) {
+		struct bucket *bk = &rl->b[i];
+		if (strcmp(bk->key, key) != 0)
+			continue;
+		/*
+		 * Multiplicative decrease, additive increase (the shape of the SDKs'
+		 * adaptive mode, without its CUBIC curve): the service said the
+		 * account's bucket is empty, so this client backs off for everyone
+		 * sharing it and creeps back as calls succeed.
+		 */
+		if (throttled) {
+			bk->factor *= SG_AWS_THROTTLE_BETA;
+			if (bk->factor < 0.01)
+				bk->factor = 0.01;
+		} else if (bk->factor < 1.0) {
+			bk->factor += SG_AWS_RECOVERY_STEP;
+			if (bk->factor > 1.0)
+				bk->factor = 1.0;
+		}
+		f = bk->factor;
+		break;
+	}
+	pthread_mutex_unlock(&rl->lock);
+	return f;
 }
 
 /* ---- the client ------------------------------------------------------------------------ */
@@ -1035,6 +1076,7 @@ sg_aws_call(struct sg_aws *aws, const struct sg_aws_call *call, struct sg_aws_re
 		if (st == SG_OK) {
 			keep_http(resp, &hr);
 			if (resp->http_status >= 200 && resp->http_status < 300) {
+				sg_ratelimit_feedback(aws->rl, key, false);
 				pthread_mutex_lock(&aws->quota_lock);
 				sg_retry_quota_refund(&aws->quota, last_cost ? last_cost : 1);
 				pthread_mutex_unlock(&aws->quota_lock);
@@ -1056,6 +1098,12 @@ sg_aws_call(struct sg_aws *aws, const struct sg_aws_call *call, struct sg_aws_re
 		} else {
 			cls = sg_aws_retry_classify(0, "", hr.net_fail);
 			resp->http_status = 0;
+		}
+
+		if (cls == SG_RETRY_THROTTLE) {
+			double f = sg_ratelimit_feedback(aws->rl, key, true);
+			sg_log_debug("%s: throttled; client rate for %s now %.2f/s", what, key,
+			    rate * f < SG_AWS_MIN_RATE ? SG_AWS_MIN_RATE : rate * f);
 		}
 
 		/* Clock skew: correct once from the server's Date, then retry. */

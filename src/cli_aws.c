@@ -290,6 +290,14 @@ sg_cli_aws_close(struct sg_cli_aws_session *s)
 {
 	if (s == NULL)
 		return;
+	if (s->aws != NULL && sg_log_debug_enabled() && sg_aws_transport(s->aws) != NULL) {
+		struct sg_transport_stats ts;
+		sg_transport_stats(sg_aws_transport(s->aws), &ts);
+		sg_log_debug("transport: %llu requests, %llu on reused connections, %llu curl handles, "
+		    "clock skew %+ld s", (unsigned long long)ts.requests,
+		    (unsigned long long)ts.connections_reused, (unsigned long long)ts.handles_created,
+		    sg_aws_clock_skew(s->aws));
+	}
 	/* The client first: its workers may still use the provider. */
 	sg_aws_free(s->aws);
 	sg_creds_provider_free(s->creds);

@@ -810,6 +810,25 @@ ratelimit_bucket_per_key(void **state)
 	/* CloudTrail: 2/s, burst 1. */
 	assert_int_equal(sg_ratelimit_acquire(rl, "cloudtrail/eu-west-1", 2.0, 1.0), 0);
 	assert_int_equal(sg_ratelimit_acquire(rl, "cloudtrail/eu-west-1", 2.0, 1.0), 500);
+	/* Adaptive: two throttles slow the bucket to 0.49 of 10/s (burst 9.8). */
+	assert_true(sg_ratelimit_feedback(rl, "ec2/us-east-1", true) < 0.71);
+	assert_true(sg_ratelimit_feedback(rl, "ec2/us-east-1", true) < 0.5);
+	f.now_ms += 10000; /* refill fully */
+	for (i = 0, total = 0; i < 20; i++)
+		total += sg_ratelimit_acquire(rl, "ec2/us-east-1", 10.0, 20.0);
+	/* 9.8 tokens of burst at once, then one every ~204 ms. */
+	assert_true(total >= 10 * 204 && total <= 11 * 205);
+	/* Successes give the rate back, 5% each. */
+	for (i = 0; i < 11; i++)
+		sg_ratelimit_feedback(rl, "ec2/us-east-1", false);
+	assert_true(sg_ratelimit_feedback(rl, "ec2/us-east-1", false) == 1.0);
+	assert_true(sg_ratelimit_feedback(rl, "unknown", true) == 1.0);
+	/* The floor: never below 0.5 requests/s. */
+	for (i = 0; i < 40; i++)
+		sg_ratelimit_feedback(rl, "cloudtrail/eu-west-1", true);
+	f.now_ms += 100000;
+	sg_ratelimit_acquire(rl, "cloudtrail/eu-west-1", 2.0, 1.0);
+	assert_int_equal(sg_ratelimit_acquire(rl, "cloudtrail/eu-west-1", 2.0, 1.0), 2000);
 	sg_ratelimit_free(rl);
 }
 

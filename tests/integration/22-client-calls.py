@@ -101,6 +101,20 @@ with endpoint("fixtures/accounts/demo.json", extra_args=["--events-relative"]) a
                               "--max-rate", "4"], env)
     c.check("--max-rate 4: 12 calls take >= 0.9 s", rc == 0 and secs >= 0.9, "%.2f s" % secs)
 
+    # Adaptive: against a server-side limit of 5/s the client slows down by itself.
+    ep.clear_log()
+    ep.add_fault("region=eu-west-1,action=DescribeRegions,kind=ratelimit,rps=5,burst=5")
+    rc, out, err, secs = run(["call", "ec2", "DescribeRegions", "--quiet", "--repeat", "40",
+                              "--max-rate", "20", "--regions", "eu-west-1", "--debug"], env)
+    ep.clear_faults()
+    calls = log_of(ep, "DescribeRegions")
+    throttled = sum(1 for x in calls if x.get("status") != 200)
+    c.check("server limit 5/s, client asked for 20/s: all 40 calls succeed",
+            rc == 0 and "pages=40" in out, out + err[-500:])
+    c.check("client rate lowered after throttling", "client rate for ec2/eu-west-1 now" in err)
+    c.check("fewer than 40%% of requests throttled (%d of %d)" % (throttled, len(calls)),
+            throttled < 0.4 * len(calls))
+
     # Throughput figure (printed, never asserted on).
     rc, out, err, secs = run(["call", "ec2", "DescribeRegions", "--quiet", "--repeat", "20",
                               "--max-rate", "1000", "--regions", REGIONS], env)
