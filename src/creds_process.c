@@ -345,6 +345,15 @@ sg_creds_run_process(struct sg_creds *out, const char *cmd, const char *profile,
 		st = sg_err_set(err, SG_ENOMEM, "%s: out of memory", what);
 		goto done;
 	}
+	/*
+	 * Some posix_spawn implementations (and valgrind) report a failed exec
+	 * only as exit status 127; check a path up front for a clearer message.
+	 */
+	if (strchr(argv[0], '/') != NULL && access(argv[0], X_OK) != 0) {
+		st = sg_err_set(err, SG_ECREDS, "%s: cannot run '%s': %s", what, argv[0],
+		    strerror(errno));
+		goto done;
+	}
 	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	if (rc != 0) {
 		pid = -1;
@@ -434,7 +443,8 @@ sg_creds_run_process(struct sg_creds *out, const char *cmd, const char *profile,
 			    argv[0], WTERMSIG(wstatus), ex[0] ? ": " : "", ex);
 		else
 			st = sg_err_set(err, SG_ECREDS, "%s: '%s' exited with status %d%s%s", what,
-			    argv[0], WEXITSTATUS(wstatus), ex[0] ? ": " : "", ex);
+			    argv[0], WEXITSTATUS(wstatus), ex[0] ? ": " : "",
+			    ex[0] ? ex : WEXITSTATUS(wstatus) == 127 ? " (not found in PATH?)" : "");
 		goto done;
 	}
 	st = sg_creds_parse_json(out, SG_CREDS_JSON_PROCESS, what, obuf.data ? obuf.data : "",

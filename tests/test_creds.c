@@ -585,6 +585,11 @@ credential_process_failures_keep_stdout_secret(void **state)
 	write_file("config", "[profile helper]\ncredential_process = /nonexistent/helper --x\n", 0600);
 	assert_int_equal(resolve(&o, &c, &err), SG_ECREDS);
 	assert_non_null(strstr(err.msg, "cannot run '/nonexistent/helper'"));
+	write_file("config", "[profile helper]\ncredential_process = sg-no-such-helper-xyz\n", 0600);
+	assert_int_equal(resolve(&o, &c, &err), SG_ECREDS);
+	/* glibc reports the failed exec; other spawners only exit 127. */
+	assert_true(strstr(err.msg, "cannot run 'sg-no-such-helper-xyz'") != NULL ||
+	    strstr(err.msg, "status 127 (not found in PATH?)") != NULL);
 
 	write_file("config", "[profile helper]\ncredential_process = helper 'unterminated\n", 0600);
 	assert_int_equal(resolve(&o, &c, &err), SG_ECONFIG);
