@@ -1089,15 +1089,20 @@ sg_ct_scan_record(struct sg_ct_scan *s, const cJSON *rec, const char *raw, size_
 
 	/* Successful events only: no errorCode (an empty one counts as none, as in the query). */
 	ec = get(rec, "errorCode");
-	if (!absent(ec)) {
+	if (seed) {
+		/* coalesce(errorCode AS string, '') == '': numbers and booleans are text, objects null. */
+		char eb[32];
+		const char *e = seed_str(ec, eb, sizeof(eb));
+		if (e != NULL && e[0] != '\0') {
+			s->st.failed++;
+			return SG_OK;
+		}
+	} else if (!absent(ec)) {
 		if (cJSON_IsString(ec)) {
 			if (ec->valuestring[0] != '\0') {
 				s->st.failed++;
 				return SG_OK;
 			}
-		} else if (seed) {
-			s->st.failed++; /* `AS string` of a number/bool is non-empty */
-			return SG_OK;
 		} else {
 			s->st.bad_records++;
 			sg_ct_warnf(s, "%s: errorCode is not a string; record skipped", c.where);
