@@ -319,6 +319,8 @@ def records_of(path):
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as f:
         doc = json.load(f)
+    if "Regions" in doc:   # an account fixture: its LookupEvents records, as sent
+        return [e["CloudTrailEvent"] for r in doc["Regions"] for e in r.get("CloudTrailEvents", [])]
     return [json.dumps(x, separators=(",", ":")) for x in doc["Records"]]
 
 
