@@ -13,7 +13,9 @@
 #include "sg_check.h"
 #include "sg_cli.h"
 #include "sg_policy.h"
+#include "sg_record_json.h"
 #include "sg_util.h"
+#include "sg_waiver.h"
 
 static void
 usage(FILE *f)
@@ -22,11 +24,14 @@ usage(FILE *f)
 	    "usage: sg-audit policies list [--policies DIR]\n"
 	    "       sg-audit policies test [--policies DIR] [FILE...]\n"
 	    "       sg-audit policies bench [--rules N] [--policies DIR]\n"
+	    "       sg-audit policies eval --account FILE [--scope-tag K=V]... [--regions-all]\n"
+	    "                              [--waivers FILE] [--now EPOCH] [--policies DIR]\n"
 	    "\n"
 	    "Policies come from $SG_POLICY_DIR, else the installed data dir, else the\n"
 	    "source tree's policies/; --policies DIR adds or replaces policies by PolicyID.\n"
 	    "'test' runs every policy's embedded tests (or only those of FILE...) and exits\n"
-	    "non-zero when any fails.\n");
+	    "non-zero when any fails. 'eval' evaluates a fixture account file\n"
+	    "(fixtures/README.md format) offline: one line per finding, then the PCI verdict.\n");
 }
 
 static void
@@ -241,6 +246,76 @@ cmd_bench(struct sg_policy_set *ps, long rules)
 	return SG_EXIT_CLEAN;
 }
 
+#define MAX_TAGS 32
+
+struct eval_opts {
+	const char *account;
+	const char *waivers;
+	struct sg_scope_tag tags[MAX_TAGS];
+	size_t n_tags;
+	bool regions_all;
+	time_t now;
+};
+
+/* Offline evaluation of a fixture account: the engine's output, line by line. */
+static int
+cmd_eval(struct sg_policy_set *ps, const struct eval_opts *o)
+{
+	struct sg_inventory *inv = NULL;
+	struct sg_waiver_set *ws = NULL;
+	struct sg_policy_result *res = NULL;
+	struct sg_policy_scope scope;
+	struct sg_error err;
+	struct sg_buf b;
+	size_t i;
+	int rc = SG_EXIT_CLEAN;
+
+	sg_err_init(&err);
+	sg_buf_init(&b, SG_RECORD_JSON_MAX_BYTES);
+	if (o->account == NULL) {
+		sg_buf_dispose(&b);
+		return sg_cli_usage_error("policies eval", "--account FILE is required");
+	}
+	if (sg_file_read(o->account, &b, false, &err) != SG_OK ||
+	    sg_record_json_account(o->account, b.data ? b.data : "", b.len, &inv, &err) != SG_OK ||
+	    (o->waivers != NULL && sg_waiver_set_load(o->waivers, &ws, &err) != SG_OK)) {
+		sg_buf_dispose(&b);
+		sg_cli_report_error("policies eval", &err);
+		sg_inventory_free(inv);
+		return sg_exit_for_status(err.status);
+	}
+	sg_buf_dispose(&b);
+	scope.tags = o->tags;
+	scope.n_tags = o->n_tags;
+	scope.regions_all = o->regions_all;
+	if (sg_policy_eval(inv, ps, ws, &scope, o->now, &res, &err) != SG_OK) {
+		sg_cli_report_error("policies eval", &err);
+		rc = sg_exit_for_status(err.status);
+		goto out;
+	}
+	for (i = 0; i < res->n_findings; i++) {
+		const struct sg_finding *f = &res->findings[i];
+		printf("%s %s %s %s %s %s %d [%s]%s%s | %s%s%s\n", f->account_id, f->region,
+		    f->group_id, f->policy_id, sg_finding_state_name(f->state),
+		    sg_severity_name(f->severity), f->risk, f->rule_text,
+		    f->ref_kind != SG_REF_NONE ? " ref=" : "",
+		    f->ref_kind != SG_REF_NONE ? sg_ref_kind_name(f->ref_kind) : "", f->reason,
+		    f->waiver ? " | waiver: " : "", f->waiver ? f->waiver : "");
+	}
+	for (i = 0; i < res->n_waivers; i++)
+		printf("WAIVER %s %s\n", sg_waiver_report_state_name(res->waivers[i].state),
+		    res->waivers[i].message);
+	printf("PCI %s: %s - %s\n", res->pci.requirement, sg_pci_verdict_name(res->pci.verdict),
+	    res->pci.reason);
+	rc = res->pci.verdict == SG_PCIV_COMPLIANT ? SG_EXIT_CLEAN :
+	    res->pci.verdict == SG_PCIV_INCOMPLETE ? SG_EXIT_INCOMPLETE : SG_EXIT_FINDINGS;
+out:
+	sg_policy_result_free(res);
+	sg_waiver_set_free(ws);
+	sg_inventory_free(inv);
+	return rc;
+}
+
 int
 sg_cmd_policies(int argc, char **argv)
 {
@@ -250,16 +325,21 @@ sg_cmd_policies(int argc, char **argv)
 	char **files = NULL;
 	size_t n_files = 0;
 	long rules = 1000000;
+	struct eval_opts eo;
 	int i, rc;
+
+	memset(&eo, 0, sizeof(eo));
+	eo.now = time(NULL);
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? SG_EXIT_USAGE : SG_EXIT_CLEAN;
 	}
 	sub = argv[1];
-	if (strcmp(sub, "list") != 0 && strcmp(sub, "test") != 0 && strcmp(sub, "bench") != 0)
-		return sg_cli_usage_error("policies", "unknown subcommand '%s' (list, test, bench)",
-		    sub);
+	if (strcmp(sub, "list") != 0 && strcmp(sub, "test") != 0 && strcmp(sub, "bench") != 0 &&
+	    strcmp(sub, "eval") != 0)
+		return sg_cli_usage_error("policies",
+		    "unknown subcommand '%s' (list, test, eval, bench)", sub);
 	files = calloc((size_t)argc, sizeof(*files));
 	if (files == NULL)
 		return SG_EXIT_INTERNAL;
@@ -275,6 +355,26 @@ sg_cmd_policies(int argc, char **argv)
 				return sg_cli_usage_error("policies", "--rules: '%s' is not 1..100000000",
 				    argv[i]);
 			}
+		} else if (strcmp(sub, "eval") == 0 && strcmp(argv[i], "--account") == 0 && i + 1 < argc) {
+			eo.account = argv[++i];
+		} else if (strcmp(sub, "eval") == 0 && strcmp(argv[i], "--waivers") == 0 && i + 1 < argc) {
+			eo.waivers = argv[++i];
+		} else if (strcmp(sub, "eval") == 0 && strcmp(argv[i], "--regions-all") == 0) {
+			eo.regions_all = true;
+		} else if (strcmp(sub, "eval") == 0 && strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
+			long t;
+			if (!sg_parse_long(sg_str_from(argv[++i]), 0, 253402300799L, &t)) {
+				free(files);
+				return sg_cli_usage_error("policies", "--now: '%s' is not epoch seconds",
+				    argv[i]);
+			}
+			eo.now = (time_t)t;
+		} else if (strcmp(sub, "eval") == 0 && strcmp(argv[i], "--scope-tag") == 0 && i + 1 < argc) {
+			if (eo.n_tags >= MAX_TAGS || !sg_scope_tag_parse(argv[++i], &eo.tags[eo.n_tags])) {
+				free(files);
+				return sg_cli_usage_error("policies", "--scope-tag: expected KEY=VALUE");
+			}
+			eo.n_tags++;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			free(files);
 			usage(stdout);
@@ -316,6 +416,8 @@ sg_cmd_policies(int argc, char **argv)
 		rc = cmd_list(ps);
 	else if (strcmp(sub, "test") == 0)
 		rc = cmd_test(ps);
+	else if (strcmp(sub, "eval") == 0)
+		rc = cmd_eval(ps, &eo);
 	else
 		rc = cmd_bench(ps, rules);
 	sg_policy_set_free(ps);

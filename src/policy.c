@@ -299,6 +299,14 @@ parse_policy(const cJSON *root, const char *name, struct sg_policy *p, struct sg
 		if (!ok)
 			return sg_err_set(err, SG_ECONFIG, "%s: unknown field '%.60s'", name,
 			    f->string ? f->string : "");
+		/* cJSON would silently use the first of two equal keys. */
+		{
+			const cJSON *g;
+			for (g = root->child; g != f; g = g->next)
+				if (strcmp(g->string, f->string) == 0)
+					return sg_err_set(err, SG_ECONFIG, "%s: duplicate field '%s'",
+					    name, f->string);
+		}
 	}
 	if ((st = get_string(root, "PolicyID", true, name, &p->id, err)) != SG_OK)
 		return st;

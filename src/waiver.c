@@ -133,6 +133,14 @@ only_keys(const cJSON *obj, const char *const *allowed, const char *where,
 		if (!ok)
 			return sg_err_set(err, SG_ECONFIG, "%s: unknown field '%.60s'", where,
 			    it->string ? it->string : "");
+		/* cJSON would silently use the first of two equal keys. */
+		{
+			const cJSON *g;
+			for (g = obj->child; g != it; g = g->next)
+				if (strcmp(g->string, it->string) == 0)
+					return sg_err_set(err, SG_ECONFIG, "%s: duplicate field '%s'",
+					    where, it->string);
+		}
 	}
 	return SG_OK;
 }
