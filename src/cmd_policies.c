@@ -295,11 +295,13 @@ cmd_eval(struct sg_policy_set *ps, const struct eval_opts *o)
 	}
 	for (i = 0; i < res->n_findings; i++) {
 		const struct sg_finding *f = &res->findings[i];
-		printf("%s %s %s %s %s %s %d [%s]%s%s | %s%s%s\n", f->account_id, f->region,
+		printf("%s %s %s %s %s %s %d [%s]%s%s%s%s | %s%s%s\n", f->account_id, f->region,
 		    f->group_id, f->policy_id, sg_finding_state_name(f->state),
 		    sg_severity_name(f->severity), f->risk, f->rule_text,
 		    f->ref_kind != SG_REF_NONE ? " ref=" : "",
-		    f->ref_kind != SG_REF_NONE ? sg_ref_kind_name(f->ref_kind) : "", f->reason,
+		    f->ref_kind != SG_REF_NONE ? sg_ref_kind_name(f->ref_kind) : "",
+		    f->in_scope ? "" : " out-of-scope",
+		    f->eni_count == 0 ? " not-attached" : "", f->reason,
 		    f->waiver ? " | waiver: " : "", f->waiver ? f->waiver : "");
 	}
 	for (i = 0; i < res->n_waivers; i++)
