@@ -74,7 +74,7 @@ struct sg_scope_tag;      /* sg_policy.h */
 #define SG_EVIDENCE_SUMS "SHA256SUMS"
 #define SG_EVIDENCE_REPORT "report.json"
 #define SG_EVIDENCE_WAIVERS "waivers.json"
-#define SG_EVIDENCE_MAX_PAGE 999           /* p001..p999 per (region, call, subject) */
+#define SG_EVIDENCE_MAX_PAGE 99999         /* p001..p999, then p1000.. per (region, call, subject) */
 #define SG_EVIDENCE_MAX_FILE_BYTES ((size_t)256 << 20)
 #define SG_EVIDENCE_MAX_FILES 200000
 
@@ -101,7 +101,8 @@ struct sg_evidence_response {
 	const char *action;       /* "DescribeSecurityGroups" */
 	const char *subject;      /* what the call was about when one region has several
 	                           * such calls (a prefix list id); NULL = none */
-	unsigned page;            /* 1-based page number within (region, action, subject) */
+	unsigned page;            /* 1-based page number within (region, action, subject);
+	                           * 0 = not a paged call (stored as page 1) */
 	const char *body;         /* the response body exactly as received */
 	size_t body_len;
 	const char *request_body; /* the form (or JSON) body sent; NULL/"" = unknown */
@@ -117,7 +118,7 @@ struct sg_evidence_response {
 /*
  * Store one response: the body unmodified in raw/<region>/<name>.xml (or
  * .json) and its metadata in <name>.meta.json. Thread-safe. SG_EINVAL for a
- * bad region/action/subject name, page 0 or > SG_EVIDENCE_MAX_PAGE, a name
+ * bad region/action/subject name, a page > SG_EVIDENCE_MAX_PAGE, a name
  * already added, or a finished bundle.
  */
 enum sg_status sg_evidence_add_response(struct sg_evidence *ev,
@@ -127,7 +128,13 @@ enum sg_status sg_evidence_add_response(struct sg_evidence *ev,
 /*
  * The same from an AWS client response (sg_aws.h): service, region, action,
  * body, request body, status, request id, Date, attempts and URL are taken
- * from resp. Call it before the body is taken out of resp.
+ * from resp. Call it before the body is taken out of resp. subject NULL: for
+ * GetManagedPrefixListEntries the PrefixListId sent is used. Fits the scan's
+ * sg_scan_options.on_response hook as is:
+ *
+ *     static void on_response(void *ctx, const struct sg_aws_response *resp,
+ *                             unsigned page, enum sg_status st)
+ *     { (void)st; if (sg_evidence_add_aws_response(ctx, resp, NULL, page, NULL)) {} }
  */
 enum sg_status sg_evidence_add_aws_response(struct sg_evidence *ev,
                                             const struct sg_aws_response *resp,

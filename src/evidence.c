@@ -743,6 +743,7 @@ sg_evidence_add_response(struct sg_evidence *ev, const struct sg_evidence_respon
 	struct sg_error e;
 	cJSON *m = NULL, *req;
 	char *text = NULL, *endpoint = NULL;
+	unsigned page;
 	enum sg_status st;
 
 	sg_err_init(&e);
@@ -756,7 +757,7 @@ sg_evidence_add_response(struct sg_evidence *ev, const struct sg_evidence_respon
 		    r->action ? r->action : "", r->subject ? r->subject : "");
 		return fail(ev, err, &e);
 	}
-	if (r->page == 0 || r->page > SG_EVIDENCE_MAX_PAGE) {
+	if (r->page > SG_EVIDENCE_MAX_PAGE) {
 		sg_err_set(&e, SG_EINVAL, "evidence: %s %s: page %u outside 1..%d", r->region,
 		    r->action, r->page, SG_EVIDENCE_MAX_PAGE);
 		return fail(ev, err, &e);
@@ -768,8 +769,10 @@ sg_evidence_add_response(struct sg_evidence *ev, const struct sg_evidence_respon
 		return fail(ev, err, &e);
 	}
 	ext = strcmp(r->service, "cloudtrail") == 0 ? "json" : "xml";
+	/* A call that is not paged is its own page 1. */
+	page = r->page == 0 ? 1 : r->page;
 	snprintf(base, sizeof(base), "%s-%s%s%s-p%03u", r->service, r->action,
-	    r->subject ? "-" : "", r->subject ? r->subject : "", r->page);
+	    r->subject ? "-" : "", r->subject ? r->subject : "", page);
 	snprintf(rel, sizeof(rel), "raw/%s/%s.%s", r->region, base, ext);
 	snprintf(meta_rel, sizeof(meta_rel), "raw/%s/%s.meta.json", r->region, base);
 	withheld = withheld_reason(r->action, body, body_len);
@@ -804,7 +807,7 @@ sg_evidence_add_response(struct sg_evidence *ev, const struct sg_evidence_respon
 	cJSON_AddStringToObject(m, "region", r->region);
 	cJSON_AddStringToObject(m, "action", r->action);
 	cJSON_AddItemToObject(m, "subject", str_or_null(r->subject));
-	cJSON_AddNumberToObject(m, "page", r->page);
+	cJSON_AddNumberToObject(m, "page", page);
 	cJSON_AddStringToObject(m, "response_file", strrchr(rel, '/') + 1);
 	cJSON_AddNumberToObject(m, "response_bytes", (double)body_len);
 	cJSON_AddStringToObject(m, "response_sha256", sha);
@@ -847,12 +850,47 @@ nomem:
 	return fail(ev, err, &e);
 }
 
+/*
+ * The decoded value of form parameter `name` in body (first occurrence),
+ * into out; false if absent or too long.
+ */
+static bool
+form_param(const char *body, size_t len, const char *name, char *out, size_t cap)
+{
+	size_t i = 0, nl = strlen(name);
+
+	while (body != NULL && i < len) {
+		size_t end = i;
+		while (end < len && body[end] != '&')
+			end++;
+		if (end - i > nl && memcmp(body + i, name, nl) == 0 && body[i + nl] == '=') {
+			char *v = form_decode(body + i + nl + 1, end - i - nl - 1);
+			bool ok = v != NULL && strlen(v) < cap;
+			if (ok)
+				memcpy(out, v, strlen(v) + 1);
+			free(v);
+			return ok;
+		}
+		i = end + 1;
+	}
+	return false;
+}
+
 enum sg_status
 sg_evidence_add_aws_response(struct sg_evidence *ev, const struct sg_aws_response *resp,
                              const char *subject, unsigned page, struct sg_error *err)
 {
 	struct sg_evidence_response r;
+	char pl_id[128];
 
+	/*
+	 * One region reads several prefix lists, each with its own pages: the
+	 * list's id, taken from the request sent, keeps their names apart.
+	 */
+	if (subject == NULL && strcmp(resp->action, "GetManagedPrefixListEntries") == 0 &&
+	    form_param(resp->request_body.data, resp->request_body.len, "PrefixListId", pl_id,
+	        sizeof(pl_id)))
+		subject = pl_id;
 	memset(&r, 0, sizeof(r));
 	r.service = sg_service_name(resp->service);
 	r.region = resp->region;
