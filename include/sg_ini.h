@@ -9,7 +9,12 @@
  *   key =                an indented line after a key continues its value
  *       sub = value      (joined with '\n'; botocore reads that as a nested
  *                        sub-section, e.g. "s3 =\n  addressing_style = path")
- *   [DEFAULT]            its keys are defaults for every section (Python)
+ *   [DEFAULT]            its keys are defaults for every section, and it may
+ *                        appear more than once (Python)
+ *
+ * Deliberately stricter than Python: "[name" with no ']' is an error even
+ * when the line also holds '=' or ':' (Python would take "[name" as a key),
+ * NUL bytes are refused, and whitespace and case folding are ASCII-only.
  *
  * Lines may end in LF, CRLF or CR. Errors name the file (as given in
  * `display_name`) and line, and never quote a value: a line in a
@@ -62,6 +67,12 @@ bool sg_ini_has_section(const struct sg_ini *ini, const char *section);
 /* Sections in file order ([DEFAULT] included), for listing profiles. */
 size_t sg_ini_section_count(const struct sg_ini *ini);
 const char *sg_ini_section_name(const struct sg_ini *ini, size_t i);
+
+/* Keys of section i in file order; *value_out (may be NULL) gets the value.
+ * NULL past the end. Borrowed: valid until sg_ini_free(). */
+size_t sg_ini_key_count(const struct sg_ini *ini, size_t section);
+const char *sg_ini_key_at(const struct sg_ini *ini, size_t section, size_t i,
+                          const char **value_out);
 
 /* The display name given at parse time. */
 const char *sg_ini_name(const struct sg_ini *ini);

@@ -109,6 +109,12 @@ struct sg_creds_provider {
 	/* Lazily loaded files (NULL when absent). */
 	bool files_loaded;
 	struct sg_ini *config, *creds;
+	/* Config-file sections that are profiles, as botocore maps them. */
+	struct cfg_profile {
+		char *profile;
+		const char *section; /* borrowed from config */
+	} *cfg_map;
+	size_t n_cfg_map;
 	/* Cache. */
 	bool have;
 	struct sg_creds cached;
@@ -225,11 +231,87 @@ resolve_path(char **path, char **disp, const char *opt, const char *env, const c
 	return SG_OK;
 }
 
+static void
+free_cfg_map(struct sg_creds_provider *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_cfg_map; i++)
+		free(p->cfg_map[i].profile);
+	free(p->cfg_map);
+	p->cfg_map = NULL;
+	p->n_cfg_map = 0;
+}
+
+/*
+ * botocore's build_profile_map: "[default]" is the profile default; a section
+ * starting with "profile" is split shell-style and names a profile when it
+ * has exactly two words ('[profile "my name"]', '[profile   x]'); later
+ * sections win. Anything else ([sso-session x], bare [x]) is not a profile.
+ */
+static enum sg_status
+build_cfg_map(struct sg_creds_provider *p, struct sg_error *err)
+{
+	size_t i, n = sg_ini_section_count(p->config);
+
+	if (n == 0)
+		return SG_OK;
+	p->cfg_map = calloc(n, sizeof(*p->cfg_map));
+	if (p->cfg_map == NULL)
+		return sg_err_set(err, SG_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		const char *sect = sg_ini_section_name(p->config, i);
+		char **argv = NULL, *prof = NULL;
+		size_t argc = 0, j;
+		struct sg_error e2;
+
+		sg_err_init(&e2);
+		if (strcmp(sect, "default") == 0) {
+			prof = strdup("default");
+		} else if (strncmp(sect, "profile", 7) == 0 &&
+		           sg_creds_split_command(&argv, &argc, sect, &e2) == SG_OK) {
+			if (argc == 2)
+				prof = strdup(argv[1]);
+			sg_creds_argv_free(argv);
+			if (argc != 2)
+				continue;
+		} else {
+			continue;
+		}
+		if (prof == NULL)
+			return sg_err_set(err, SG_ENOMEM, "out of memory");
+		for (j = 0; j < p->n_cfg_map; j++)
+			if (strcmp(p->cfg_map[j].profile, prof) == 0)
+				break;
+		if (j < p->n_cfg_map) {
+			free(prof);
+			p->cfg_map[j].section = sect;
+		} else {
+			p->cfg_map[p->n_cfg_map].profile = prof;
+			p->cfg_map[p->n_cfg_map].section = sect;
+			p->n_cfg_map++;
+		}
+	}
+	return SG_OK;
+}
+
+static const char *
+config_section(const struct sg_creds_provider *p, const char *profile)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_cfg_map; i++)
+		if (strcmp(p->cfg_map[i].profile, profile) == 0)
+			return p->cfg_map[i].section;
+	return NULL;
+}
+
 void
 sg_creds_provider_free(struct sg_creds_provider *p)
 {
 	if (p == NULL)
 		return;
+	free_cfg_map(p);
 	sg_creds_dispose(&p->cached);
 	sg_ini_free(p->config);
 	sg_ini_free(p->creds);
@@ -346,27 +428,24 @@ load_files(struct sg_creds_provider *p, struct sg_error *err)
 	} else {
 		check_permissions(p, p->creds_path, p->creds_disp);
 	}
+	if ((st = build_cfg_map(p, err)) != SG_OK) {
+		free_cfg_map(p);
+		sg_ini_free(p->config);
+		sg_ini_free(p->creds);
+		p->config = p->creds = NULL;
+		return st;
+	}
 	p->files_loaded = true;
 	return SG_OK;
 }
 
-/* The config-file section of a profile: "default" or "profile NAME". */
+/* A key of a profile in the config file ([profile NAME] / [default]). */
 static const char *
 config_get(const struct sg_creds_provider *p, const char *name, const char *key)
 {
-	char sect[300];
-	const char *v;
+	const char *sect = config_section(p, name);
 
-	if (p->config == NULL)
-		return NULL;
-	snprintf(sect, sizeof(sect), "profile %s", name);
-	if (strcmp(name, "default") == 0 && (v = sg_ini_get(p->config, "default", key, NULL)) != NULL)
-		return v;
-	/* sg_ini_get falls back to [DEFAULT] for any section, even a missing one. */
-	if (!sg_ini_has_section(p->config, sect) &&
-	    !(strcmp(name, "default") == 0 && sg_ini_has_section(p->config, "default")))
-		return NULL;
-	return sg_ini_get(p->config, sect, key, NULL);
+	return sect != NULL ? sg_ini_get(p->config, sect, key, NULL) : NULL;
 }
 
 static const char *
@@ -388,11 +467,7 @@ prof_get(const struct sg_creds_provider *p, const char *name, const char *key)
 static bool
 prof_exists(const struct sg_creds_provider *p, const char *name)
 {
-	char sect[300];
-
-	snprintf(sect, sizeof(sect), "profile %s", name);
-	return sg_ini_has_section(p->creds, name) || sg_ini_has_section(p->config, sect) ||
-	    (strcmp(name, "default") == 0 && sg_ini_has_section(p->config, "default"));
+	return sg_ini_has_section(p->creds, name) || config_section(p, name) != NULL;
 }
 
 static bool

@@ -387,6 +387,12 @@ sg_ini_parse(struct sg_ini **out, const char *display_name, const char *data, si
 			slot = index_probe(&ix, section_hash(v.p + 1, (size_t)(close - v.p - 1)), ini,
 			    false, 0, v.p + 1, (size_t)(close - v.p - 1));
 			dup = *slot ? &ini->sections[(*slot - 1) & 0xffffffffu] : NULL;
+			if (dup != NULL && strcmp(dup->name, "DEFAULT") == 0) {
+				/* Python lets [DEFAULT] reopen; its keys still may not repeat. */
+				cur = dup;
+				opt = NULL;
+				continue;
+			}
 			if (dup != NULL) {
 				st = sg_err_set(err, SG_ECONFIG,
 				    "%s line %u: section [%s] already appears at line %u",
@@ -553,6 +559,25 @@ const char *
 sg_ini_section_name(const struct sg_ini *ini, size_t i)
 {
 	return ini && i < ini->n_sections ? ini->sections[i].name : NULL;
+}
+
+size_t
+sg_ini_key_count(const struct sg_ini *ini, size_t section)
+{
+	return ini && section < ini->n_sections ? ini->sections[section].n_entries : 0;
+}
+
+const char *
+sg_ini_key_at(const struct sg_ini *ini, size_t section, size_t i, const char **value_out)
+{
+	const struct ini_section *s;
+
+	if (ini == NULL || section >= ini->n_sections || i >= ini->sections[section].n_entries)
+		return NULL;
+	s = &ini->sections[section];
+	if (value_out != NULL)
+		*value_out = s->entries[i].value.data;
+	return s->entries[i].key;
 }
 
 const char *

@@ -375,6 +375,51 @@ profile_sections_config_vs_credentials(void **state)
 }
 
 static void
+profile_section_names_like_botocore(void **state)
+{
+	static const struct {
+		const char *profile;
+		const char *region; /* NULL: not a profile */
+	} cases[] = {
+		{ "my name", "r-quoted" },
+		{ "spaced", "r-spaced" },
+		{ "x", NULL },          /* [profilex] is one word */
+		{ "a", NULL },          /* [profile a b] has three */
+		{ "default", "r-later" },
+	};
+	struct sg_creds_options o = opts_with(NULL, NULL, NULL);
+	size_t i;
+	(void)state;
+
+	write_file("config",
+	    "[profile \"my name\"]\nregion = r-quoted\n"
+	    "[profile   spaced]\nregion = r-spaced\n"
+	    "[profilex]\nregion = r-x\n"
+	    "[profile a b]\nregion = r-ab\n"
+	    "[default]\nregion = r-default\n"
+	    "[profile default]\nregion = r-later\n", 0600);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sg_creds_provider *p;
+		struct sg_error err;
+		char *v = NULL;
+		enum sg_status st;
+
+		o.profile = cases[i].profile;
+		sg_err_init(&err);
+		assert_int_equal(sg_creds_provider_new(&p, &o, &err), SG_OK);
+		st = sg_creds_provider_profile_value(p, "region", &v, &err);
+		if (cases[i].region == NULL) {
+			assert_int_equal(st, SG_ENOTFOUND);
+		} else {
+			assert_int_equal(st, SG_OK);
+			assert_string_equal(v, cases[i].region);
+		}
+		free(v);
+		sg_creds_provider_free(p);
+	}
+}
+
+static void
 profile_value_lookup(void **state)
 {
 	struct sg_creds_options o = opts_with(NULL, NULL, NULL);
@@ -1241,6 +1286,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(env_beats_profile_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(env_partial_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(profile_sections_config_vs_credentials, setup, teardown),
+		cmocka_unit_test_setup_teardown(profile_section_names_like_botocore, setup, teardown),
 		cmocka_unit_test_setup_teardown(profile_value_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_file_names_file_and_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_readable_credentials_warn_once, setup, teardown),

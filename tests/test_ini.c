@@ -123,6 +123,21 @@ default_section_feeds_every_section(void **state)
 	assert_string_equal(sg_ini_get(ini, "q", "region", NULL), "eu-north-1");
 	assert_string_equal(sg_ini_get(ini, "nosuch", "region", NULL), "us-west-2");
 	sg_ini_free(ini);
+	/* [DEFAULT] may reopen (Python), but its keys still may not repeat. */
+	ini = parse_ok("[DEFAULT]\na = 1\n[p]\n[DEFAULT]\nb = 2\n");
+	assert_string_equal(sg_ini_get(ini, "p", "b", NULL), "2");
+	assert_int_equal(sg_ini_section_count(ini), 2);
+	assert_int_equal(sg_ini_key_count(ini, 0), 2);
+	{
+		const char *v = NULL;
+		assert_string_equal(sg_ini_key_at(ini, 0, 1, &v), "b");
+		assert_string_equal(v, "2");
+		assert_null(sg_ini_key_at(ini, 0, 2, &v));
+		assert_null(sg_ini_key_at(ini, 5, 0, NULL));
+	}
+	sg_ini_free(ini);
+	expect_error("[DEFAULT]\na = 1\n[DEFAULT]\nA = 2\n", 32, SG_ECONFIG,
+	    "line 4: key 'a' in section [DEFAULT] repeats line 2");
 }
 
 static void
