@@ -42,6 +42,12 @@ struct sg_check_draft {
 	enum sg_ref_kind ref_kind;
 	const char *sensitive_ports;    /* may be NULL */
 	const char *reason;             /* one sentence */
+	/*
+	 * The finding's protocol and ports differ from the rule's (an
+	 * effectively-open range found across several rules): rule anchors it.
+	 */
+	bool has_shape;
+	int protocol, from_port, to_port;
 };
 
 /* Copy a finding into the result (strings are copied). */

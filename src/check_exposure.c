@@ -154,8 +154,11 @@ rule_selected(const struct exposure_params *p, int protocol, int from, int to)
 
 static enum sg_status
 emit_exposure(const struct sg_check_env *env, const struct exposure_params *p,
-              const struct sg_rule *r, const char *source, struct sg_error *err)
+              const struct sg_rule *rule, const struct sg_rule *shape, const char *source,
+              struct sg_error *err)
 {
+	/* shape: the protocol and ports exposed (the rule itself, or a range across rules). */
+	const struct sg_rule *r = shape ? shape : rule;
 	struct sg_exposure x;
 	struct sg_check_draft d = { 0 };
 	char reason[512], ports[40], proto[8], plist[400];
@@ -169,7 +172,7 @@ emit_exposure(const struct sg_check_env *env, const struct exposure_params *p,
 	if (x.kind == SG_EXPOSE_AUTHORIZED && !p->report_authorized)
 		return SG_OK;
 	if (source == NULL) {
-		sg_check_source_text(r, src, sizeof(src));
+		sg_check_source_text(rule, src, sizeof(src));
 		source = src;
 	}
 	sg_check_ports_text(r, ports, sizeof(ports));
@@ -222,154 +225,280 @@ emit_exposure(const struct sg_check_env *env, const struct exposure_params *p,
 	d.risk = x.risk;
 	d.severity = p->use_policy_severity && x.kind != SG_EXPOSE_AUTHORIZED ?
 	    env->policy->severity : x.severity;
-	d.rule = r;
+	d.rule = rule;
+	if (shape != NULL) {
+		d.has_shape = true;
+		d.protocol = shape->protocol;
+		d.from_port = shape->from_port;
+		d.to_port = shape->to_port;
+	}
 	d.source = source;
 	d.reason = reason;
 	return sg_check_emit(env, &d, err);
 }
 
+/*
+ * Effectively open (sg-semantics.md §2): for a (protocol, port), the union of
+ * the group's ingress sources that allow it covers the whole IPv4 or IPv6
+ * space, although no single source is the internet. Rules of protocol -1
+ * count for every protocol. Port ranges are cut at every rule boundary into
+ * elementary intervals, each checked on its own, and neighbouring open
+ * intervals are reported as one range. A quick test first: if the union of
+ * ALL the group's non-internet sources does not cover a family, nothing can.
+ */
 struct cand {
 	const struct sg_rule *r;
 	bool internet;
+	size_t off, n;     /* its CIDRs in the flat list */
+	int lo, hi;        /* its range in the protocol's domain */
 };
 
-static int
-cand_cmp(const void *pa, const void *pb)
+/* Domain of a protocol's "ports": tcp/udp 0..65535, ICMP types 0..255, else one point. */
+static void
+rule_domain(const struct sg_rule *r, int protocol, int *lo, int *hi)
 {
-	const struct cand *a = pa, *b = pb;
-
-	if (a->r->protocol != b->r->protocol)
-		return a->r->protocol < b->r->protocol ? -1 : 1;
-	if (a->r->from_port != b->r->from_port)
-		return a->r->from_port < b->r->from_port ? -1 : 1;
-	if (a->r->to_port != b->r->to_port)
-		return a->r->to_port < b->r->to_port ? -1 : 1;
-	return a->r < b->r ? -1 : a->r > b->r;
-}
-
-/* Add a rule's CIDRs (its own, or its prefix list's entries) to the list. */
-static size_t
-add_cidrs(const struct sg_check_env *env, const struct sg_rule *r,
-          const struct sg_cidr **list, size_t n, size_t cap)
-{
-	bool unresolved;
-	const struct sg_prefix_list *pl;
-	size_t i;
-
-	if (r->source == SG_SRC_CIDR4 || r->source == SG_SRC_CIDR6) {
-		if (n < cap)
-			list[n++] = &r->cidr;
-		return n;
+	if (r->protocol == SG_PROTO_ALL || protocol == SG_PROTO_ALL) {
+		*lo = 0;
+		*hi = sg_protocol_has_ports(protocol) ? 65535 : sg_protocol_is_icmp(protocol) ? 255 : 0;
+	} else if (sg_protocol_has_ports(protocol)) {
+		*lo = r->from_port;
+		*hi = r->to_port;
+	} else if (sg_protocol_is_icmp(protocol)) {
+		/* ICMP: by type; -1 is every type (codes are not told apart here). */
+		*lo = r->from_port < 0 ? 0 : r->from_port;
+		*hi = r->from_port < 0 ? 255 : r->from_port;
+	} else {
+		*lo = *hi = 0;
 	}
-	(void)sg_check_source_is_internet(env, r, &unresolved, &pl);
-	if (pl != NULL && pl->resolved)
-		for (i = 0; i < pl->n_entries && n < cap; i++)
-			list[n++] = &pl->entries[i];
-	return n;
 }
 
-/* Effectively open: union of non-internet sources per exact (protocol, ports). */
+static int
+int_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct union_ctx {
+	const struct sg_check_env *env;
+	const struct exposure_params *p;
+	struct cand *c;
+	size_t nc;
+	const struct sg_cidr **flat;
+	const struct sg_cidr **scratch;
+	int *bounds;
+};
+
+/* Which family the candidates covering [lo, hi] of `protocol` open completely (0 = none). */
+static int
+open_family(struct union_ctx *u, int protocol, int lo, int hi, bool *internet_covered)
+{
+	size_t k, m = 0, i;
+	int fam;
+
+	*internet_covered = false;
+	for (k = 0; k < u->nc; k++) {
+		const struct cand *c = &u->c[k];
+		int clo, chi;
+		if (c->r->protocol != protocol && c->r->protocol != SG_PROTO_ALL)
+			continue;
+		rule_domain(c->r, protocol, &clo, &chi);
+		if (clo > lo || chi < hi)
+			continue;
+		if (c->internet) {
+			*internet_covered = true;
+			return 0;
+		}
+		for (i = 0; i < c->n; i++)
+			u->scratch[m++] = u->flat[c->off + i];
+	}
+	for (fam = 4; fam <= 6; fam += 2)
+		if (m >= 2 && sg_cidr_union_covers_all(u->scratch, m, fam))
+			return fam;
+	return 0;
+}
+
+static enum sg_status
+report_union(struct union_ctx *u, int protocol, int lo, int hi, int fam, struct sg_error *err)
+{
+	char src[300], label[340];
+	size_t k, off = 0, shown = 0;
+	const struct sg_rule *anchor = NULL;
+	struct sg_rule shape;
+
+	src[0] = '\0';
+	for (k = 0; k < u->nc; k++) {
+		const struct cand *c = &u->c[k];
+		int clo, chi;
+		char one[SG_CIDR_TEXT_MAX + 24];
+		if (c->internet || (c->r->protocol != protocol && c->r->protocol != SG_PROTO_ALL))
+			continue;
+		rule_domain(c->r, protocol, &clo, &chi);
+		if (clo > lo || chi < hi)
+			continue;
+		if ((c->r->source == SG_SRC_CIDR4 || c->r->source == SG_SRC_CIDR6) &&
+		    c->r->cidr.family != fam)
+			continue;
+		if (anchor == NULL || c->r < anchor)
+			anchor = c->r;
+		sg_check_source_text(c->r, one, sizeof(one));
+		if (off < sizeof(src) - 60) {
+			int w = snprintf(src + off, sizeof(src) - off, "%s%s", shown ? " + " : "", one);
+			if (w > 0)
+				off += (size_t)w;
+			shown++;
+		} else if (off < sizeof(src) - 1) {
+			(void)snprintf(src + off, sizeof(src) - off, " + ...");
+			off = sizeof(src) - 1;
+		}
+	}
+	if (anchor == NULL)
+		return SG_OK;
+	snprintf(label, sizeof(label), "%s (effectively %s)", src, fam == 4 ? "0.0.0.0/0" : "::/0");
+	shape = *anchor;
+	shape.protocol = protocol;
+	if (sg_protocol_has_ports(protocol)) {
+		shape.from_port = lo;
+		shape.to_port = hi;
+	} else if (sg_protocol_is_icmp(protocol)) {
+		bool all_types = lo == 0 && hi == 255;
+		shape.from_port = all_types ? -1 : lo;
+		shape.to_port = all_types ? -1 : (anchor->protocol == protocol ? anchor->to_port : -1);
+	} else {
+		shape.from_port = shape.to_port = -1;
+	}
+	if (!rule_selected(u->p, protocol, shape.from_port, shape.to_port))
+		return SG_OK;
+	return emit_exposure(u->env, u->p, anchor, &shape, label, err);
+}
+
+static enum sg_status
+unions_for_protocol(struct union_ctx *u, int protocol, struct sg_error *err)
+{
+	size_t k, nb = 0, i;
+	int run_lo = -1, run_hi = -1, run_fam = 0;
+	enum sg_status st;
+
+	for (k = 0; k < u->nc; k++) {
+		int lo, hi;
+		if (u->c[k].r->protocol != protocol && u->c[k].r->protocol != SG_PROTO_ALL)
+			continue;
+		rule_domain(u->c[k].r, protocol, &lo, &hi);
+		u->bounds[nb++] = lo;
+		u->bounds[nb++] = hi + 1;
+	}
+	qsort(u->bounds, nb, sizeof(int), int_cmp);
+	for (i = 0; i + 1 < nb; i++) {
+		int lo = u->bounds[i], hi = u->bounds[i + 1] - 1, fam;
+		bool inet;
+		if (hi < lo)
+			continue;
+		fam = open_family(u, protocol, lo, hi, &inet);
+		if (fam != 0 && fam == run_fam && run_hi + 1 == lo) {
+			run_hi = hi;
+			continue;
+		}
+		if (run_fam != 0 && (st = report_union(u, protocol, run_lo, run_hi, run_fam, err)) != SG_OK)
+			return st;
+		run_fam = fam;
+		run_lo = lo;
+		run_hi = hi;
+	}
+	if (run_fam != 0)
+		return report_union(u, protocol, run_lo, run_hi, run_fam, err);
+	return SG_OK;
+}
+
 static enum sg_status
 check_unions(const struct sg_check_env *env, const struct exposure_params *p,
              struct sg_error *err)
 {
 	const struct sg_group *g = env->group;
-	struct cand *c;
-	const struct sg_cidr **list = NULL;
-	size_t i, n = 0, nc = 0, cap = 0, start;
+	struct union_ctx u;
+	size_t i, n = 0, nflat = 0, k;
+	int protos[256 + 1];
+	size_t nprotos = 0;
+	bool any4, any6;
 	enum sg_status st = SG_OK;
 
-	for (i = 0; i < g->n_rules; i++) {
-		const struct sg_rule *r = &g->rules[i];
-		if (r->direction == SG_INGRESS && r->source != SG_SRC_GROUP)
+	for (i = 0; i < g->n_rules; i++)
+		if (g->rules[i].direction == SG_INGRESS && g->rules[i].source != SG_SRC_GROUP)
 			n++;
-	}
 	if (n < 2)
 		return SG_OK;
-	c = calloc(n, sizeof(*c));
-	if (c == NULL)
-		return sg_err_set(err, SG_ENOMEM, "out of memory");
+	memset(&u, 0, sizeof(u));
+	u.env = env;
+	u.p = p;
+	u.c = calloc(n, sizeof(*u.c));
+	u.bounds = calloc(2 * n, sizeof(int));
+	if (u.c == NULL || u.bounds == NULL)
+		goto nomem;
 	for (i = 0; i < g->n_rules; i++) {
 		const struct sg_rule *r = &g->rules[i];
 		const struct sg_prefix_list *pl;
 		bool unresolved;
 		if (r->direction != SG_INGRESS || r->source == SG_SRC_GROUP)
 			continue;
-		c[nc].r = r;
-		c[nc].internet = sg_check_source_is_internet(env, r, &unresolved, &pl);
-		if (r->source == SG_SRC_PREFIX_LIST && pl != NULL && pl->resolved)
-			cap += pl->n_entries;
+		u.c[u.nc].r = r;
+		u.c[u.nc].internet = sg_check_source_is_internet(env, r, &unresolved, &pl);
+		if (r->source == SG_SRC_PREFIX_LIST)
+			u.c[u.nc].n = pl != NULL && pl->resolved ? pl->n_entries : 0;
 		else
-			cap++;
-		nc++;
+			u.c[u.nc].n = 1;
+		u.c[u.nc].off = nflat;
+		nflat += u.c[u.nc].n;
+		u.nc++;
 	}
-	qsort(c, nc, sizeof(*c), cand_cmp);
-	list = calloc(cap ? cap : 1, sizeof(*list));
-	if (list == NULL) {
-		free(c);
-		return sg_err_set(err, SG_ENOMEM, "out of memory");
-	}
-	for (start = 0; start < nc;) {
-		size_t end = start, m = 0, k;
-		bool any_internet = false;
-		while (end < nc && c[end].r->protocol == c[start].r->protocol &&
-		    c[end].r->from_port == c[start].r->from_port &&
-		    c[end].r->to_port == c[start].r->to_port)
-			end++;
-		for (k = start; k < end; k++) {
-			any_internet |= c[k].internet;
-			m = add_cidrs(env, c[k].r, list, m, cap);
+	u.flat = calloc(nflat ? nflat : 1, sizeof(*u.flat));
+	u.scratch = calloc(nflat ? nflat : 1, sizeof(*u.scratch));
+	if (u.flat == NULL || u.scratch == NULL)
+		goto nomem;
+	for (k = 0; k < u.nc; k++) {
+		const struct sg_rule *r = u.c[k].r;
+		if (r->source == SG_SRC_PREFIX_LIST) {
+			const struct sg_prefix_list *pl;
+			bool unresolved;
+			(void)sg_check_source_is_internet(env, r, &unresolved, &pl);
+			for (i = 0; i < u.c[k].n; i++)
+				u.flat[u.c[k].off + i] = &pl->entries[i];
+		} else {
+			u.flat[u.c[k].off] = &r->cidr;
 		}
-		if (!any_internet && end - start >= 2 &&
-		    rule_selected(p, c[start].r->protocol, c[start].r->from_port, c[start].r->to_port)) {
-			int fam;
-			for (fam = 4; fam <= 6; fam += 2) {
-				char src[300];
-				size_t off = 0, shown = 0;
-				const struct sg_rule *first = NULL;
-				if (!sg_cidr_union_covers_all(list, m, fam))
-					continue;
-				src[0] = '\0';
-				for (k = start; k < end; k++) {
-					const struct sg_rule *r = c[k].r;
-					char one[SG_CIDR_TEXT_MAX + 24];
-					int w;
-					if (r->source == SG_SRC_CIDR4 || r->source == SG_SRC_CIDR6) {
-						if (r->cidr.family != fam)
-							continue;
-					} else if (r->source != SG_SRC_PREFIX_LIST) {
-						continue;
-					}
-					if (first == NULL || r < first)
-						first = r;
-					sg_check_source_text(r, one, sizeof(one));
-					if (off < sizeof(src) - 60) {
-						w = snprintf(src + off, sizeof(src) - off, "%s%s",
-						    shown ? " + " : "", one);
-						if (w > 0)
-							off += (size_t)w;
-						shown++;
-					} else if (off < sizeof(src) - 1) {
-						(void)snprintf(src + off, sizeof(src) - off, " + …");
-						off = sizeof(src) - 1;
-					}
-				}
-				if (first == NULL)
-					continue;
-				{
-					char label[340];
-					snprintf(label, sizeof(label), "%s (effectively %s)", src,
-					    fam == 4 ? "0.0.0.0/0" : "::/0");
-					if ((st = emit_exposure(env, p, first, label, err)) != SG_OK)
-						goto out;
-				}
-			}
-		}
-		start = end;
 	}
+	/* Quick test over every non-internet source, any protocol or port. */
+	{
+		size_t m = 0;
+		for (k = 0; k < u.nc; k++)
+			if (!u.c[k].internet)
+				for (i = 0; i < u.c[k].n; i++)
+					u.scratch[m++] = u.flat[u.c[k].off + i];
+		any4 = m >= 2 && sg_cidr_union_covers_all(u.scratch, m, 4);
+		any6 = m >= 2 && sg_cidr_union_covers_all(u.scratch, m, 6);
+	}
+	if (!any4 && !any6)
+		goto out;
+	/* Every protocol named by a non-internet rule (-1 stands for itself too). */
+	for (k = 0; k < u.nc; k++) {
+		bool seen = false;
+		if (u.c[k].internet)
+			continue;
+		for (i = 0; i < nprotos; i++)
+			seen |= protos[i] == u.c[k].r->protocol;
+		if (!seen && nprotos < sizeof(protos) / sizeof(protos[0]))
+			protos[nprotos++] = u.c[k].r->protocol;
+	}
+	qsort(protos, nprotos, sizeof(int), int_cmp);
+	for (i = 0; i < nprotos && st == SG_OK; i++)
+		st = unions_for_protocol(&u, protos[i], err);
+	goto out;
+nomem:
+	st = sg_err_set(err, SG_ENOMEM, "out of memory");
 out:
-	free(list);
-	free(c);
+	free(u.c);
+	free(u.bounds);
+	free(u.flat);
+	free(u.scratch);
 	return st;
 }
 
@@ -400,7 +529,7 @@ exposure_eval(const struct sg_check_env *env, const void *params, bool *applicab
 				    pl && pl->name ? pl->name : "", pl && pl->name ? ")" : "");
 			else
 				sg_check_source_text(r, src, sizeof(src));
-			if ((st = emit_exposure(env, p, r, src, err)) != SG_OK)
+			if ((st = emit_exposure(env, p, r, NULL, src, err)) != SG_OK)
 				return st;
 		} else if (unresolved) {
 			struct sg_check_draft d = { 0 };

@@ -169,8 +169,18 @@ sg_check_emit(const struct sg_check_env *env, const struct sg_check_draft *d,
 	f->reason = arena_strdup(st->arena, d->reason ? d->reason : "");
 	f->sensitive_ports = arena_strdup(st->arena, d->sensitive_ports);
 	if (d->rule != NULL) {
+		struct sg_rule shaped;
 		const struct sg_rule *r = d->rule;
-		const char *pn = sg_protocol_name(r->protocol, proto, sizeof(proto));
+		const char *pn;
+		if (d->has_shape) {
+			/* Same rule identity, the range the check found. */
+			shaped = *r;
+			shaped.protocol = d->protocol;
+			shaped.from_port = d->from_port;
+			shaped.to_port = d->to_port;
+			r = &shaped;
+		}
+		pn = sg_protocol_name(r->protocol, proto, sizeof(proto));
 		f->has_rule = true;
 		f->direction = r->direction;
 		f->protocol = r->protocol;
@@ -178,7 +188,7 @@ sg_check_emit(const struct sg_check_env *env, const struct sg_check_draft *d,
 		f->from_port = r->from_port;
 		f->to_port = r->to_port;
 		f->source_kind = r->source;
-		f->rule_index = (uint32_t)(r - env->group->rules);
+		f->rule_index = (uint32_t)(d->rule - env->group->rules);
 		f->perm_index = r->perm_index;
 		sg_check_ports_text(r, ports, sizeof(ports));
 		f->ports = arena_strdup(st->arena, ports);
