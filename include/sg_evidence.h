@@ -223,6 +223,8 @@ struct sg_evidence_verify_result {
 	size_t problems;           /* total problems reported */
 	bool unreadable;           /* an SG_EVP_UNREADABLE problem: not verifiable at all */
 	bool rederived;            /* the re-derivation ran */
+	bool rederive_skipped;     /* not attempted: a listed file is missing or changed,
+	                            * or the manifest disagrees (those problems say why) */
 	char pci[32];              /* PCI verdict in report.json ("" if unknown) */
 	char manifest_sha256[65];  /* of manifest.json as found */
 	char account_id[32];

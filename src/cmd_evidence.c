@@ -131,12 +131,17 @@ verify(int argc, char **argv)
 			    res.account_id[0] ? res.account_id : "?", res.finished[0] ? res.finished : "?");
 		printf("files verified:      %zu of %zu listed in SHA256SUMS\n", res.files_verified,
 		    res.files_listed);
-		printf("responses re-parsed: %zu of %zu raw responses (%zu groups)\n",
-		    res.responses_parsed, res.responses, res.groups);
+		if (res.rederived)
+			printf("responses re-parsed: %zu of %zu raw responses (%zu groups)\n",
+			    res.responses_parsed, res.responses, res.groups);
+		else
+			printf("responses:           %zu raw responses\n", res.responses);
 		if (res.rederived)
 			printf("findings re-derived: %zu (%zu matching report.json's %zu); "
 			    "group checks matching: %zu\n", res.findings_derived,
 			    res.findings_matching, res.findings_report, res.checks_matching);
+		else if (res.rederive_skipped)
+			printf("findings re-derived: not attempted: the files above do not verify\n");
 		else
 			printf("findings re-derived: not done (see the problems above)\n");
 		if (res.pci[0])
@@ -148,6 +153,7 @@ verify(int argc, char **argv)
 		return SG_EXIT_CLEAN;
 	}
 	printf("NOT VERIFIED: %zu problem%s\n", res.problems, res.problems == 1 ? "" : "s");
+	fflush(stdout);
 	fprintf(stderr, "sg-audit: evidence verify: %s does not verify (%zu problem%s%s)\n", dir,
 	    res.problems, res.problems == 1 ? "" : "s",
 	    res.unreadable ? "; not a readable evidence bundle" : "");

@@ -30,7 +30,7 @@ struct ev_verify {
 	struct ev_listed *listed;  /* SHA256SUMS, in its order */
 	size_t n_listed;
 	struct cJSON *manifest;    /* parsed manifest.json (NULL if unreadable) */
-	size_t different_shown;    /* cap on re-derivation messages */
+	size_t extras;             /* extra files reported */
 };
 
 /* Report one problem (counted; passed to the callback). */

@@ -136,7 +136,6 @@ load_raws(struct rd *d, struct sg_error *err)
 
 		if (path == NULL || kind == NULL || strcmp(kind, "response-meta") != 0)
 			continue;
-		d->v->out->responses++;
 		sg_err_init(&e);
 		if (ev_read(d->v, path, (size_t)16 << 20, &b, &e) != SG_OK) {
 			if (e.status == SG_ENOMEM)

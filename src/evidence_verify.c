@@ -358,9 +358,11 @@ check_files(struct ev_verify *v, struct sg_error *err)
 	for (i = 0; i < w.n; i++) {
 		if (strcmp(w.paths[i], SG_EVIDENCE_SUMS) == 0)
 			continue;
-		if (ev_find_listed(v, w.paths[i]) == NULL)
+		if (ev_find_listed(v, w.paths[i]) == NULL) {
 			ev_problem(v, SG_EVP_EXTRA, w.paths[i],
 			    "extra file: in the bundle but not listed in SHA256SUMS");
+			v->extras++;
+		}
 	}
 	st = SG_OK;
 out:
@@ -450,6 +452,8 @@ check_manifest(struct ev_verify *v)
 		const struct ev_listed *l;
 
 		n++;
+		if (jstr(f, "kind") != NULL && strcmp(jstr(f, "kind"), "response-meta") == 0)
+			v->out->responses++;
 		if (path == NULL || sha == NULL || !cJSON_IsNumber(bytes)) {
 			ev_problem(v, SG_EVP_MANIFEST, SG_EVIDENCE_MANIFEST,
 			    "files entry %zu lacks path, bytes or sha256", n);
@@ -510,11 +514,20 @@ sg_evidence_verify(const char *dir, sg_evidence_problem_fn each, void *ctx,
 			goto out;
 		check_manifest(&v);
 	}
-	/* Re-derive only from a manifest that is itself intact. */
+	/*
+	 * Re-derive only from files that are all intact: once one is missing or
+	 * changed, that is the finding, and a cascade of differences it causes
+	 * would only bury it. (An extra file changes nothing re-derived.)
+	 */
 	if (!out->unreadable && v.manifest != NULL) {
-		const struct ev_listed *ml = ev_find_listed(&v, SG_EVIDENCE_MANIFEST);
-		if (ml != NULL && ml->matches)
+		bool intact = true;
+		for (i = 0; i < v.n_listed; i++)
+			if (!v.listed[i].matches)
+				intact = false;
+		if (intact && out->problems == v.extras)
 			st = ev_rederive(&v, err);
+		else
+			out->rederive_skipped = true;
 	}
 out:
 	cJSON_Delete(v.manifest);
