@@ -33,6 +33,7 @@
 #include "sg_policy.h"
 #include "sg_record.h"
 #include "sg_report.h"
+#include "sg_sts.h"
 #include "sg_util.h"
 #include "sg_waiver.h"
 
@@ -629,6 +630,49 @@ build_inventory(struct rd *d, struct sg_inventory *inv, struct sg_error *err)
 	return SG_OK;
 }
 
+/*
+ * The caller identity the manifest states must be the one STS answered
+ * (GetCallerIdentity is in the bundle when the scan identified the caller).
+ */
+static enum sg_status
+check_identity(struct rd *d, struct sg_error *err)
+{
+	const cJSON *ident = cJSON_GetObjectItemCaseSensitive(d->v->manifest, "identity");
+	const char *acct = jstr(ident, "account_id"), *arn = jstr(ident, "caller_arn");
+	size_t i;
+
+	for (i = 0; i < d->n_raws; i++) {
+		const struct raw *r = &d->raws[i];
+		struct sg_identity id;
+		struct sg_buf b;
+		struct sg_error e;
+
+		if (strcmp(r->action, "GetCallerIdentity") != 0 || r->withheld ||
+		    r->http_status < 200 || r->http_status > 299)
+			continue;
+		sg_err_init(&e);
+		if (ev_read(d->v, r->body_path, (size_t)1 << 20, &b, &e) != SG_OK) {
+			if (e.status == SG_ENOMEM)
+				return sg_err_set(err, SG_ENOMEM, "%s", e.msg);
+			continue;
+		}
+		memset(&id, 0, sizeof(id));
+		if (sg_sts_parse_caller_identity(b.data ? b.data : "", b.len, &id, &e) != SG_OK) {
+			ev_problem(d->v, SG_EVP_REPARSE, r->body_path, "%s", e.msg);
+		} else {
+			d->v->out->responses_parsed++;
+			if (acct == NULL || strcmp(acct, id.account) != 0 || arn == NULL ||
+			    strcmp(arn, id.arn) != 0)
+				diff(d, SG_EVIDENCE_MANIFEST, "identity is account %s, %s; the "
+				    "GetCallerIdentity response (%s) says account %s, %s",
+				    acct ? acct : "(none)", arn ? arn : "(none)", r->body_path, id.account,
+				    id.arn);
+		}
+		sg_buf_dispose(&b);
+	}
+	return SG_OK;
+}
+
 /* ------------------------------------------------------------ comparison */
 
 /* Short text of a JSON value for messages. */
@@ -970,7 +1014,7 @@ ev_rederive(struct ev_verify *v, struct sg_error *err)
 		st = sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
 		goto out;
 	}
-	if ((st = build_inventory(&d, inv, err)) != SG_OK)
+	if ((st = check_identity(&d, err)) != SG_OK || (st = build_inventory(&d, inv, err)) != SG_OK)
 		goto out;
 
 	/* The scope the scan evaluated with. */

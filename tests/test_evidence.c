@@ -818,7 +818,7 @@ test_verify_good_bundle(void **state)
 	assert_int_equal(res.problems, 0);
 	assert_true(res.rederived);
 	assert_int_equal(res.responses, 4);
-	assert_int_equal(res.responses_parsed, 3);
+	assert_int_equal(res.responses_parsed, 4); /* 2 pages, 1 prefix list, STS */
 	assert_int_equal(res.groups, 3);
 	assert_true(res.findings_derived >= 4);
 	assert_int_equal(res.findings_matching, res.findings_derived);
@@ -984,6 +984,33 @@ test_verify_manifest_disagrees(void **state)
 	made_free(&m);
 }
 
+static void
+test_verify_identity_rewritten(void **state)
+{
+	struct made m = make_bundle();
+	size_t len;
+	char *text = slurp(m.dir, "manifest.json", &len), *out;
+	cJSON *j = cJSON_Parse(text);
+	struct problems p;
+
+	(void)state;
+	free(text);
+	/* Claim another scanner; fix every hash. STS's answer still says who it was. */
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(j, "identity"), "caller_arn",
+	    cJSON_CreateString("arn:aws:iam::" ACCOUNT ":user/someone-else"));
+	out = cJSON_Print(j);
+	cJSON_Delete(j);
+	spit(m.dir, "manifest.json", out, strlen(out));
+	free(out);
+	rehash(m.dir, "report.json");
+	(void)verify(m.dir, &p);
+	assert_int_equal(p.by_kind[SG_EVP_HASH] + p.by_kind[SG_EVP_MANIFEST], 0);
+	assert_non_null(strstr(p.text, "user/someone-else; the GetCallerIdentity response "
+	    "(raw/us-east-1/sts-GetCallerIdentity-p001.xml) says account " ACCOUNT
+	    ", arn:aws:iam::" ACCOUNT ":user/auditor"));
+	made_free(&m);
+}
+
 int
 main(void)
 {
@@ -1004,6 +1031,7 @@ main(void)
 		cmocka_unit_test(test_verify_raw_edited_and_rehashed),
 		cmocka_unit_test(test_verify_not_a_bundle),
 		cmocka_unit_test(test_verify_manifest_disagrees),
+		cmocka_unit_test(test_verify_identity_rewritten),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
