@@ -124,7 +124,7 @@ class Cred:
 
 class Fault:
     KINDS = {"latency", "throttle", "500", "503", "reset", "truncate", "malformed",
-             "trickle", "authfailure", "unauthorized", "expired", "skew",
+             "trickle", "authfailure", "unauthorized", "expired", "skew", "skew-date",
              "endless-token", "error", "ratelimit", "optin", "hang"}
     _ids = 0
 
@@ -182,7 +182,7 @@ class Fault:
             v = getattr(self, k)
             if v:
                 d[k] = v
-        if self.kind == "skew":
+        if self.kind in ("skew", "skew-date"):
             d["seconds"] = self.seconds
         if self.kind == "trickle":
             d["bytes"] = self.nbytes
@@ -267,6 +267,9 @@ class World:
                 elif f.kind == "skew":
                     f.fired += 1
                     skew += f.seconds
+                elif f.kind == "skew-date":
+                    f.fired += 1
+                    modes.add("skew-date:%d" % f.seconds)
                 elif f.kind == "endless-token":
                     f.fired += 1
                     modes.add("endless-token")
@@ -635,7 +638,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _date_header(self):
-        return email.utils.formatdate(time.time() + self.skew, usegmt=True)
+        extra = sum(int(m.split(":", 1)[1]) for m in self.modes if m.startswith("skew-date:"))
+        return email.utils.formatdate(time.time() + self.skew + extra, usegmt=True)
 
     def _send_raw(self, status, ctype, body, extra=None):
         """Send a response, honouring delivery faults (truncate/trickle)."""
@@ -740,7 +744,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.skew = skew
         self.modes = modes
         self.trickle = trickle
-        names = sorted(modes) + (["trickle"] if trickle else []) + (["skew"] if skew else [])
+        names = sorted(m.split(":")[0] for m in modes) + (["trickle"] if trickle else []) + \
+            (["skew"] if skew else [])
         if terminal is not None:
             names.append(terminal.kind)
         if delay > self.world.latency_ms / 1000.0:

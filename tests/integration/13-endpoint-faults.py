@@ -276,6 +276,13 @@ def check_faults(c, ep):
             "%s %s off=%.0f %s" % (st, err_code(body), off, st2))
     ep.clear_faults()
 
+    ep.add_fault("kind=skew-date,seconds=-7200,region=eu-west-1")
+    st, body, hd = ep.call("ec2", "eu-west-1", DSG)
+    off = email.utils.parsedate_to_datetime(hd["date"]).timestamp() - time.time()
+    c.check("fault skew-date: 200, Date header 2 h behind, request time still checked "
+            "against the true clock", st == 200 and -7300 < off < -7100, "%s %.0f" % (st, off))
+    ep.clear_faults()
+
     ep.add_fault("kind=endless-token,region=ap-southeast-2")
     tok, n = None, 0
     for _ in range(6):
