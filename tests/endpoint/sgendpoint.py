@@ -163,8 +163,7 @@ class Fault:
         self.id = Fault._ids
         self.seen = 0      # matching requests so far
         self.fired = 0     # times applied
-        self.tokens = self.burst
-        self.last = time.monotonic()
+        self.buckets = {}  # (region, action) -> [tokens, last]: EC2 throttles per region
 
     def matches(self, service, region, action):
         return (fnmatch.fnmatchcase(service, self.service)
@@ -279,10 +278,11 @@ class World:
                         trickle = f
                 elif f.kind == "ratelimit":
                     t = time.monotonic()
-                    f.tokens = min(f.burst, f.tokens + (t - f.last) * f.rps)
-                    f.last = t
-                    if f.tokens >= 1:
-                        f.tokens -= 1
+                    b = f.buckets.setdefault((region, action), [f.burst, t])
+                    b[0] = min(f.burst, b[0] + (t - b[1]) * f.rps)
+                    b[1] = t
+                    if b[0] >= 1:
+                        b[0] -= 1
                     elif terminal is None:
                         f.fired += 1
                         terminal = f
