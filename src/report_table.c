@@ -14,6 +14,7 @@
  * terminal escape sequences to the reader's screen.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report_internal.h"
@@ -211,6 +212,18 @@ finding_block(struct tw *t, const struct sg_report_finding *f)
 	labelled(t, 12, label("policy_id"), pol);
 }
 
+/* Most severe first; the array is in canonical order, so pointer order breaks ties. */
+static int
+by_severity(const void *pa, const void *pb)
+{
+	const struct sg_report_finding *a = *(const struct sg_report_finding *const *)pa;
+	const struct sg_report_finding *b = *(const struct sg_report_finding *const *)pb;
+
+	if (a->severity != b->severity)
+		return a->severity > b->severity ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
 static void
 header(struct tw *t, const struct sg_report *r)
 {
@@ -336,20 +349,41 @@ sg_report_render_table(const struct sg_report *r, const struct sg_report_opts *o
 	summary(&t, r);
 	coverage(&t, r);
 
-	/* Current findings, sorted by region already: one block per region. */
+	/*
+	 * Current findings, sorted by region already: one block per region, the
+	 * most severe first (ties keep the canonical order). INFO findings are
+	 * never failing: they are counted here and listed in the other formats.
+	 */
 	for (start = 0; start < r->n_findings; start = i) {
 		const char *region = r->findings[start].region ? r->findings[start].region : "-";
+		const struct sg_report_finding **shown;
+		size_t n_shown = 0, n_info = 0, k;
+
 		if (r->findings[start].diff == SG_DIFF_RESOLVED)
 			break;
 		for (i = start, n = 0; i < r->n_findings && r->findings[i].diff != SG_DIFF_RESOLVED &&
 		    strcmp(r->findings[i].region ? r->findings[i].region : "-", region) == 0; i++)
 			n++;
+		if ((shown = calloc(n, sizeof(*shown))) == NULL)
+			return sg_err_set(err, SG_ENOMEM, "table report: out of memory");
+		for (k = start; k < start + n; k++) {
+			if (r->findings[k].status == SG_RSTAT_INFO)
+				n_info++;
+			else
+				shown[n_shown++] = &r->findings[k];
+		}
+		if (n_shown > 1)
+			qsort(shown, n_shown, sizeof(*shown), by_severity);
 		col(&t, C_BOLD);
 		put_clean(&t, region, 64);
 		col(&t, C_RESET);
-		put_count(&t, n);
-		for (i = start; i < start + n; i++)
-			finding_block(&t, &r->findings[i]);
+		put_count(&t, n_shown);
+		for (k = 0; k < n_shown; k++)
+			finding_block(&t, shown[k]);
+		free(shown);
+		if (n_info > 0 && t.st == SG_OK)
+			t.st = sg_buf_appendf(out, err, "  + %zu informational finding%s (not failing; "
+			    "listed in the JSON, CSV and HTML reports)\n", n_info, n_info == 1 ? "" : "s");
 		putc_(&t, '\n');
 	}
 	if (r->counts.findings == 0)
