@@ -554,11 +554,24 @@ plan(struct scan *s, const struct sg_ec2_region_list *listed, struct sg_error *e
 	size_t n = 0, i, j;
 
 	if (o->all_regions) {
+		/*
+		 * Credentials work in one partition only (aws-protocol.md 1.4), and
+		 * AWS lists only that partition's regions; a stand-in that lists more
+		 * (moto lists cn-* and us-gov-*) must not turn them into failures.
+		 */
+		const char *part = sg_endpoint_partition(s->api_region);
 		names = calloc(listed->n ? listed->n : 1, sizeof(*names));
 		if (names == NULL)
 			return sg_err_set(err, SG_ENOMEM, "out of memory");
-		for (i = 0; i < listed->n; i++)
+		for (i = 0; i < listed->n; i++) {
+			const char *rp = sg_endpoint_partition(listed->items[i].name);
+			if (part != NULL && rp != NULL && strcmp(part, rp) != 0) {
+				sg_log_debug("scan: %s is in partition %s, not %s: not scanned",
+				    listed->items[i].name, rp, part);
+				continue;
+			}
 			names[n++] = listed->items[i].name;
+		}
 		qsort(names, n, sizeof(*names), cmp_str);
 	} else {
 		names = calloc(o->n_regions ? o->n_regions : 1, sizeof(*names));

@@ -371,9 +371,14 @@ all_regions_scans_enabled_ones_and_pages_through(void **state)
 	add_region("eu-west-1", "opt-in-not-required", 1, 2);
 	add_region("ap-south-2", "not-opted-in", 1, 1);
 	add_region("eu-south-2", "opted-in", 2, 1);
+	/* Another partition's regions are not the account's (a stand-in may list them). */
+	add_region("cn-north-1", "opt-in-not-required", 1, 1);
+	add_region("us-gov-west-1", "opt-in-not-required", 1, 1);
 	run_scan(&r, true, NULL, 0);
 	assert_int_equal(r.st, SG_OK);
 	assert_int_equal(r.inv->n_regions, 4);
+	assert_int_equal(calls("cn-north-1"), 0);
+	assert_int_equal(calls("us-gov-west-1"), 0);
 	/* sorted by name */
 	assert_string_equal(r.inv->regions[0].region, "ap-south-2");
 	assert_string_equal(r.inv->regions[1].region, "eu-south-2");
