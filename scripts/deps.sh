@@ -27,13 +27,10 @@ PY=${PYTHON:-python3}
 if ! $PY -c 'import boto3, botocore, moto, flask' 2>/dev/null ||
    ! command -v aws >/dev/null 2>&1; then
 	echo "deps: installing Python test tooling (boto3, awscli, moto[server])" >&2
-	if ! $PY -m pip install -q 'moto[server]' boto3 awscli 2>/dev/null; then
-		# No PyPI: fall back to Debian's packages.
-		SUDO=""
-		[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-		$SUDO apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-			python3-boto3 python3-moto awscli >/dev/null
+	if ! $PY -m pip install -q 'moto[server]' boto3 awscli; then
+		echo "deps: could not install moto[server], boto3 and awscli for $PY;" \
+			"the integration tests and 'make demo' need them (pip install 'moto[server]' boto3 awscli)" >&2
+		exit 1
 	fi
 fi
 exit 0
