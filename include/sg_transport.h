@@ -40,6 +40,7 @@
 #define SG_TRANSPORT_DEFAULT_TOTAL_MS 60000L
 #define SG_TRANSPORT_DEFAULT_MAX_BYTES ((size_t)64 << 20) /* 64 MiB */
 #define SG_TRANSPORT_MAX_HEADER_BYTES ((size_t)64 << 10)  /* all response headers */
+#define SG_TRANSPORT_MAX_CONNECTIONS 200L                  /* kept-alive connections, all hosts */
 
 struct sg_transport_config {
 	long connect_timeout_ms;   /* 0 = default */

@@ -75,13 +75,28 @@ sg_aws_config_from_env(struct sg_aws_config *cfg, struct sg_error *err)
 	int i;
 
 	if (!env_true(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))) {
+		char host[SG_HOST_MAX], path[SG_URL_MAX];
+		bool https;
+
 		if ((st = env_copy(cfg->endpoint_url, sizeof(cfg->endpoint_url), "AWS_ENDPOINT_URL",
 		    err)) != SG_OK)
 			return st;
-		for (i = 0; i < SG_SVC_COUNT; i++)
+		if (cfg->endpoint_url[0] &&
+		    (st = sg_endpoint_parse_url(cfg->endpoint_url, &https, host, path, err)) != SG_OK) {
+			sg_err_prefix(err, "AWS_ENDPOINT_URL: ");
+			return st;
+		}
+		for (i = 0; i < SG_SVC_COUNT; i++) {
 			if ((st = env_copy(cfg->service_endpoint_url[i],
 			    sizeof(cfg->service_endpoint_url[i]), svc_env[i], err)) != SG_OK)
 				return st;
+			if (cfg->service_endpoint_url[i][0] &&
+			    (st = sg_endpoint_parse_url(cfg->service_endpoint_url[i], &https, host, path,
+			    err)) != SG_OK) {
+				sg_err_prefix(err, "%s: ", svc_env[i]);
+				return st;
+			}
+		}
 	}
 	v = getenv("AWS_MAX_ATTEMPTS");
 	if (v != NULL && *v != '\0') {
@@ -1063,6 +1078,8 @@ sg_aws_call(struct sg_aws *aws, const struct sg_aws_call *call, struct sg_aws_re
 	for (;;) {
 		attempt++;
 		resp->attempts = attempt;
+		/* Nothing of an earlier attempt may be mistaken for this one's. */
+		resp->error_code[0] = resp->error_message[0] = '\0';
 		sg_ratelimit_acquire(aws->rl, key, rate, burst);
 		sg_err_init(&aerr);
 		memset(&info, 0, sizeof(info));
@@ -1098,6 +1115,9 @@ sg_aws_call(struct sg_aws *aws, const struct sg_aws_call *call, struct sg_aws_re
 		} else {
 			cls = sg_aws_retry_classify(0, "", hr.net_fail);
 			resp->http_status = 0;
+			resp->request_id[0] = resp->date[0] = '\0';
+			sg_buf_reset(&resp->body);
+			sg_buf_reset(&resp->headers);
 		}
 
 		if (cls == SG_RETRY_THROTTLE) {

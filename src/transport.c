@@ -426,6 +426,12 @@ sg_transport_perform(struct sg_transport *t, const struct sg_http_request *req,
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	/*
+	 * The shared cache holds one kept-alive connection per (host, worker):
+	 * 34 regions x 3 services must fit, or libcurl's default of 5 would close
+	 * the oldest and every region would pay a new TLS handshake per page.
+	 */
+	curl_easy_setopt(h, CURLOPT_MAXCONNECTS, SG_TRANSPORT_MAX_CONNECTIONS);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

@@ -684,6 +684,48 @@ connection_errors_retried_then_reported(void **state)
 }
 
 static void
+earlier_attempt_code_not_carried_over(void **state)
+{
+	struct fake f;
+	struct sg_aws *aws;
+	struct sg_aws_response r;
+	struct sg_error err;
+	(void)state;
+
+	memset(&f, 0, sizeof(f));
+	f.script[0] = (struct scripted){ 503, throttled, NULL, NULL, SG_NET_OK };
+	f.script[1] = (struct scripted){ 502, "<html>bad gateway</html>", NULL, NULL, SG_NET_OK };
+	f.n_script = 2;
+	aws = fake_client(&f, 2);
+	sg_aws_response_init(&r);
+	sg_err_init(&err);
+	assert_int_equal(sg_aws_query(aws, SG_SVC_EC2, NULL, "DescribeRegions", NULL, &r, &err),
+	    SG_EHTTP);
+	assert_string_equal(r.error_code, "");
+	assert_int_equal(r.http_status, 502);
+	assert_string_equal(err.aws_code, "");
+	assert_non_null(strstr(err.msg, "HTTP 502 without an AWS error body"));
+	sg_aws_response_dispose(&r);
+
+	/* A transport failure after an HTTP error leaves no stale body behind. */
+	memset(&f, 0, sizeof(f));
+	f.script[0] = (struct scripted){ 503, throttled, NULL, NULL, SG_NET_OK };
+	f.script[1] = (struct scripted){ 0, NULL, NULL, NULL, SG_NET_CONNECT };
+	f.n_script = 2;
+	sg_aws_free(aws);
+	aws = fake_client(&f, 2);
+	sg_aws_response_init(&r);
+	sg_err_init(&err);
+	assert_int_equal(sg_aws_query(aws, SG_SVC_EC2, NULL, "DescribeRegions", NULL, &r, &err),
+	    SG_ENET);
+	assert_int_equal(r.body.len, 0);
+	assert_int_equal(r.http_status, 0);
+	assert_string_equal(r.error_code, "");
+	sg_aws_response_dispose(&r);
+	sg_aws_free(aws);
+}
+
+static void
 retry_after_header_honoured(void **state)
 {
 	struct fake f;
@@ -893,6 +935,13 @@ config_from_env(void **state)
 	assert_int_equal(sg_aws_config_from_env(&cfg, &err), SG_EINVAL);
 	assert_non_null(strstr(err.msg, "AWS_MAX_ATTEMPTS"));
 	unsetenv("AWS_MAX_ATTEMPTS");
+	unsetenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+	setenv("AWS_ENDPOINT_URL_EC2", "localhost:4566", 1);
+	sg_aws_config_init(&cfg);
+	sg_err_init(&err);
+	assert_int_equal(sg_aws_config_from_env(&cfg, &err), SG_EINVAL);
+	assert_non_null(strstr(err.msg, "AWS_ENDPOINT_URL_EC2: "));
+	unsetenv("AWS_ENDPOINT_URL_EC2");
 	unsetenv("AWS_ENDPOINT_URL");
 	unsetenv("AWS_ENDPOINT_URL_STS");
 	unsetenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
@@ -1131,6 +1180,7 @@ main(void)
 		cmocka_unit_test(skew_corrected_from_date_and_retried_once),
 		cmocka_unit_test(expired_token_refreshes_credentials_once),
 		cmocka_unit_test(connection_errors_retried_then_reported),
+		cmocka_unit_test(earlier_attempt_code_not_carried_over),
 		cmocka_unit_test(retry_after_header_honoured),
 		cmocka_unit_test(retry_quota_stops_retry_storm),
 		cmocka_unit_test(unsigned_call_has_no_authorization),

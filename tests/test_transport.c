@@ -110,10 +110,10 @@ out:
 static void *
 server_main(void *arg)
 {
-	(void)arg;
+	int lfd = arg ? (int)(intptr_t)arg : listen_fd;
 	for (;;) {
 		pthread_t t;
-		int fd = accept(listen_fd, NULL, NULL);
+		int fd = accept(lfd, NULL, NULL);
 		if (fd < 0)
 			return NULL;
 		pthread_mutex_lock(&srv_lock);
@@ -423,6 +423,65 @@ threads_share_connections(void **state)
 	sg_transport_free(t);
 }
 
+/* Another listener on 127.0.0.1 (a distinct host:port for curl's cache). */
+static int
+extra_listener(void)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	pthread_t t;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 16) != 0)
+		return -1;
+	getsockname(fd, (struct sockaddr *)&a, &alen);
+	pthread_create(&t, NULL, server_main, (void *)(intptr_t)fd);
+	pthread_detach(t);
+	return ntohs(a.sin_port);
+}
+
+static void
+many_hosts_keep_their_connections(void **state)
+{
+	struct sg_transport *t = new_transport(0, 0);
+	struct sg_transport_stats st;
+	struct sg_http_request req;
+	struct sg_http_response resp;
+	struct sg_error err;
+	int ports[12], i, round, before;
+	char u[128];
+	(void)state;
+
+	for (i = 0; i < 12; i++)
+		assert_true((ports[i] = extra_listener()) > 0);
+	pthread_mutex_lock(&srv_lock);
+	before = n_connections;
+	pthread_mutex_unlock(&srv_lock);
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = u;
+	req.allow_http = true;
+	sg_http_response_init(&resp);
+	/* Like 12 regions visited in turn: each keeps its connection between visits. */
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < 12; i++) {
+			snprintf(u, sizeof(u), "http://127.0.0.1:%d/ok", ports[i]);
+			sg_err_init(&err);
+			assert_int_equal(sg_transport_perform(t, &req, &resp, &err), SG_OK);
+			assert_int_equal(resp.status, 200);
+		}
+	sg_http_response_dispose(&resp);
+	pthread_mutex_lock(&srv_lock);
+	assert_int_equal(n_connections - before, 12);
+	pthread_mutex_unlock(&srv_lock);
+	sg_transport_stats(t, &st);
+	assert_int_equal(st.connections_reused, 24);
+	sg_transport_free(t);
+}
+
 int
 main(void)
 {
@@ -434,6 +493,7 @@ main(void)
 		cmocka_unit_test(response_size_capped),
 		cmocka_unit_test(timeout_and_refused_classified),
 		cmocka_unit_test(threads_share_connections),
+		cmocka_unit_test(many_hosts_keep_their_connections),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
