@@ -49,79 +49,67 @@ sg_ct_options_init(struct sg_ct_options *o, const struct sg_exposure_params *par
 
 /* ---- eventID set ----------------------------------------------------------- */
 
-/* FNV-1a, then a final mix so the low bits (the slot) depend on every byte. */
-static uint64_t
-hash_id(const char *s, size_t n)
+/* The first 128 bits of SHA-256 (sg_util.h's digest; libcrypto stays in its modules). */
+static struct ct_id
+hash_id(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
-	size_t i;
+	char hex[65];
+	struct ct_id id = { 0, 0 };
+	int i;
 
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
+	sg_sha256_hex(s, strlen(s), hex);
+	for (i = 0; i < 32; i++) {
+		unsigned v = (unsigned)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
+		if (i < 16)
+			id.a = (id.a << 4) | v;
+		else
+			id.b = (id.b << 4) | v;
 	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return h ? h : 1;
+	if (id.a == 0 && id.b == 0)
+		id.b = 1; /* keep "empty" unambiguous */
+	return id;
 }
 
 static void
 idset_dispose(struct ct_idset *set)
 {
-	size_t i;
-
-	for (i = 0; i < set->cap; i++)
-		free(set->keys[i]);
-	free(set->keys);
-	free(set->hashes);
+	free(set->slots);
 	memset(set, 0, sizeof(*set));
 }
 
 /* Insert; *seen says it was already there. */
 static enum sg_status
-idset_add(struct ct_idset *set, const char *id, bool *seen, struct sg_error *err)
+idset_add(struct ct_idset *set, const char *text, bool *seen, struct sg_error *err)
 {
-	size_t n = strlen(id), i, mask;
-	uint64_t h = hash_id(id, n);
+	struct ct_id id = hash_id(text);
+	size_t i, mask;
 
 	if (set->n * 2 >= set->cap) {
-		struct ct_idset bigger = { 0 };
-		size_t j;
+		size_t cap = set->cap ? set->cap * 2 : 1024, j;
+		struct ct_id *slots = calloc(cap, sizeof(*slots));
 
-		bigger.cap = set->cap ? set->cap * 2 : 1024;
-		bigger.hashes = calloc(bigger.cap, sizeof(*bigger.hashes));
-		bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
-		if (bigger.hashes == NULL || bigger.keys == NULL) {
-			free(bigger.hashes);
-			free(bigger.keys);
+		if (slots == NULL)
 			return sg_err_set(err, SG_ENOMEM, "out of memory growing the eventID set");
-		}
 		for (j = 0; j < set->cap; j++) {
-			if (set->hashes[j] == 0)
+			struct ct_id x = set->slots[j];
+			if (x.a == 0 && x.b == 0)
 				continue;
-			i = set->hashes[j] & (bigger.cap - 1);
-			while (bigger.hashes[i] != 0)
-				i = (i + 1) & (bigger.cap - 1);
-			bigger.hashes[i] = set->hashes[j];
-			bigger.keys[i] = set->keys[j];
+			for (i = x.a & (cap - 1); slots[i].a != 0 || slots[i].b != 0; i = (i + 1) & (cap - 1))
+				;
+			slots[i] = x;
 		}
-		bigger.n = set->n;
-		free(set->hashes);
-		free(set->keys);
-		*set = bigger;
+		free(set->slots);
+		set->slots = slots;
+		set->cap = cap;
 	}
 	mask = set->cap - 1;
-	for (i = h & mask; set->hashes[i] != 0; i = (i + 1) & mask) {
-		if (set->hashes[i] == h && strcmp(set->keys[i], id) == 0) {
+	for (i = id.a & mask; set->slots[i].a != 0 || set->slots[i].b != 0; i = (i + 1) & mask) {
+		if (set->slots[i].a == id.a && set->slots[i].b == id.b) {
 			*seen = true;
 			return SG_OK;
 		}
 	}
-	set->keys[i] = strdup(id);
-	if (set->keys[i] == NULL)
-		return sg_err_set(err, SG_ENOMEM, "out of memory remembering an eventID");
-	set->hashes[i] = h;
+	set->slots[i] = id;
 	set->n++;
 	*seen = false;
 	return SG_OK;
@@ -1032,6 +1020,15 @@ sg_ct_scan_record(struct sg_ct_scan *s, const cJSON *rec, const char *raw, size_
 	enum sg_status st;
 
 	s->st.records++;
+	/* Most records are not one of the six: decide that before any formatting. */
+	name_it = cJSON_IsObject(rec) ? get(rec, "eventName") : NULL;
+	if (cJSON_IsObject(rec) && (cJSON_IsString(name_it) || (seed && !absent(name_it)) ||
+	    absent(name_it))) {
+		c.event_name = seed ? seed_str(name_it, b, sizeof(b))
+		    : cJSON_IsString(name_it) ? name_it->valuestring : NULL;
+		if (sg_ct_event_from_name(c.event_name) == SG_CT_EV_NONE)
+			return SG_OK;
+	}
 	memset(&c, 0, sizeof(c));
 	if (index >= 0)
 		snprintf(c.origin, sizeof(c.origin), "%s record %ld", origin, index);
@@ -1042,7 +1039,6 @@ sg_ct_scan_record(struct sg_ct_scan *s, const cJSON *rec, const char *raw, size_
 		sg_ct_warnf(s, "%s: not a JSON object; record skipped", c.origin);
 		return SG_OK;
 	}
-	name_it = get(rec, "eventName");
 	id_it = get(rec, "eventID");
 	sg_ct_sanitize(cJSON_IsString(id_it) ? id_it->valuestring : NULL, idshown, sizeof(idshown));
 	snprintf(c.where, sizeof(c.where), "%s%s%s%s", c.origin, idshown[0] ? " (eventID " : "",

@@ -10,10 +10,20 @@
 
 #include "sg_cloudtrail.h"
 
-/* eventIDs of the security-group events already scored in this run. */
+/*
+ * eventIDs of the security-group events already seen in this run, kept as
+ * the first 128 bits of their SHA-256 (16 bytes a slot, no per-id
+ * allocation; a collision would need 2^64 ids, and a crafted one a SHA-256
+ * preimage). Only the six events are kept, so the set grows with the
+ * number of security-group changes, not with the number of files.
+ */
+struct ct_id {
+	uint64_t a;        /* 0 in both halves = empty slot */
+	uint64_t b;
+};
+
 struct ct_idset {
-	uint64_t *hashes;  /* 0 = empty slot */
-	char **keys;
+	struct ct_id *slots;
 	size_t n;
 	size_t cap;        /* power of two */
 };
