@@ -4,9 +4,10 @@
  * or a table. See docs/events.md.
  *
  * Exit codes (the one table in cli.c, plus this rule for alerts):
- *   1  an alert reached --min-risk (wins over 2: the alert is the news)
- *   2  no alert, but some input could not be read (a file, a record, a
- *      region or page of LookupEvents): the run is incomplete
+ *   2  some input could not be read (a file, a record, a region or page of
+ *      LookupEvents): the run is incomplete — wins over 1, as for scan;
+ *      the alerts that were found are still written
+ *   1  an alert reached --min-risk
  *   0  everything read, no alert
  *   3/4/5 usage, credentials, internal errors
  */
@@ -190,8 +191,8 @@ usage(FILE *f)
 	    "  --seed-compatible   reproduce the original detection query exactly\n"
 	    "  --stats             print counts and throughput to stderr at the end\n"
 	    "\n"
-	    "Exit: 0 no alert, 1 an alert at --min-risk, 2 some input unreadable (no alert),\n"
-	    "      3 usage, 4 credentials, 5 internal error.\n"
+	    "Exit: 0 no alert, 1 an alert at --min-risk, 2 some input unreadable (wins over 1;\n"
+	    "      alerts found are still printed), 3 usage, 4 credentials, 5 internal error.\n"
 	    "\n");
 	sg_cli_aws_usage(f);
 }
@@ -422,17 +423,16 @@ sg_cmd_events(int argc, char **argv)
 	}
 	if (stats || c.fmt == FMT_TABLE)
 		print_stats(sg_ct_scan_stats(scan), (double)(sg_now_ms() - t0) / 1000.0);
-	if (sg_ct_scan_stats(scan)->alerts > 0)
-		rc = SG_EXIT_FINDINGS;
-	else if (sg_ct_scan_incomplete(scan)) {
-		fprintf(stderr, "sg-audit: %s: incomplete: some input could not be read (see above)\n",
-		    CMD);
+	/* As for scan: an incomplete run says so (2) even when it found alerts (stdout has them). */
+	if (sg_ct_scan_incomplete(scan)) {
+		fprintf(stderr, "sg-audit: %s: incomplete: some input could not be read (see above)%s\n",
+		    CMD, sg_ct_scan_stats(scan)->alerts > 0 ? "; the alerts found are on stdout" : "");
 		rc = SG_EXIT_INCOMPLETE;
-	} else
+	} else if (sg_ct_scan_stats(scan)->alerts > 0) {
+		rc = SG_EXIT_FINDINGS;
+	} else {
 		rc = SG_EXIT_CLEAN;
-	if (rc == SG_EXIT_FINDINGS && sg_ct_scan_incomplete(scan))
-		fprintf(stderr, "sg-audit: %s: incomplete: some input could not be read (see above)\n",
-		    CMD);
+	}
 	goto out;
 fail:
 	fflush(stdout);
