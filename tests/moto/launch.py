@@ -66,6 +66,18 @@ def wait_ready(url, proc, timeout):
     return False
 
 
+def _norm(perms):
+    """Permissions as a comparable set of one-source rules."""
+    out = set()
+    for p in perms:
+        base = (str(p["IpProtocol"]), p.get("FromPort"), p.get("ToPort"))
+        for k, f in (("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6"),
+                     ("PrefixListIds", "PrefixListId"), ("UserIdGroupPairs", "GroupId")):
+            for x in p.get(k, []):
+                out.add(base + (k, x.get(f), x.get("Description")))
+    return out
+
+
 class Seeder:
     def __init__(self, url, acct):
         import boto3
@@ -169,25 +181,34 @@ class Seeder:
             if g.get("Tags"):
                 ec2.create_tags(Resources=[mid], Tags=g["Tags"])
             self.counts["groups"] += 1
-        # Rules, once every group exists: replace moto's stock rules.
+        # Rules, once every group exists: replace moto's stock rules where they
+        # differ from the fixture's (one describe per region, not per group).
+        mine = [self.ids[g["GroupId"]] for g in r["SecurityGroups"]]
+        current = {}
+        for page in ec2.get_paginator("describe_security_groups").paginate(
+                Filters=[{"Name": "group-id", "Values": mine}]):
+            for cg in page["SecurityGroups"]:
+                current[cg["GroupId"]] = cg
         for g in r["SecurityGroups"]:
             mid = self.ids[g["GroupId"]]
-            cur = ec2.describe_security_groups(GroupIds=[mid])["SecurityGroups"][0]
-            if cur.get("IpPermissions"):
-                ec2.revoke_security_group_ingress(GroupId=mid, IpPermissions=cur["IpPermissions"])
-            if cur.get("IpPermissionsEgress"):
-                ec2.revoke_security_group_egress(GroupId=mid,
-                                                 IpPermissions=cur["IpPermissionsEgress"])
+            cur = current[mid]
             for direction, key in (("ingress", "IpPermissions"),
                                    ("egress", "IpPermissionsEgress")):
                 perms = [self.tr_perm(region, g, direction, p) for p in g.get(key, [])]
                 perms = [p for p in perms if p is not None]
-                if not perms:
-                    continue
+                if _norm(cur.get(key, [])) == _norm(perms):
+                    continue  # moto's stock rules already are the fixture's
+                have = cur.get(key, [])
                 if direction == "ingress":
-                    ec2.authorize_security_group_ingress(GroupId=mid, IpPermissions=perms)
+                    if have:
+                        ec2.revoke_security_group_ingress(GroupId=mid, IpPermissions=have)
+                    if perms:
+                        ec2.authorize_security_group_ingress(GroupId=mid, IpPermissions=perms)
                 else:
-                    ec2.authorize_security_group_egress(GroupId=mid, IpPermissions=perms)
+                    if have:
+                        ec2.revoke_security_group_egress(GroupId=mid, IpPermissions=have)
+                    if perms:
+                        ec2.authorize_security_group_egress(GroupId=mid, IpPermissions=perms)
         for e in r.get("NetworkInterfaces", []):
             res = ec2.create_network_interface(
                 SubnetId=self.ids[e["SubnetId"]], Description=e.get("Description", ""),
