@@ -86,9 +86,12 @@ conn_main(void *arg)
 		} else if (strcmp(path, "/echo") == 0) {
 			respond(fd, 200, "", buf, hlen); /* the request head as body */
 		} else if (strcmp(path, "/big") == 0) {
-			static char big[100000];
-			memset(big, 'x', sizeof(big));
-			respond(fd, 200, "", big, sizeof(big));
+			char *big = malloc(100000);
+			if (big == NULL)
+				goto out;
+			memset(big, 'x', 100000);
+			respond(fd, 200, "", big, 100000);
+			free(big);
 		} else if (strcmp(path, "/redirect") == 0) {
 			respond(fd, 302, "Location: /ok\r\n", "", 0);
 		} else if (strcmp(path, "/hang") == 0) {
