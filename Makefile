@@ -58,7 +58,7 @@ FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 LIB       := $(B)/libsgaudit.a
 SIGV4_LIB := $(B)/libsigv4.a
 
-.PHONY: all deps check unit integration asan valgrind fuzz bench demo install clean \
+.PHONY: all deps check unit integration asan valgrind valgrind-sigv4 fuzz bench demo install clean \
         sigv4-standalone policies-test
 
 all: sg-audit
@@ -117,6 +117,7 @@ check: deps
 	$(MAKE) sigv4-standalone
 	$(MAKE) unit
 	$(MAKE) asan
+	$(MAKE) valgrind-sigv4
 	$(MAKE) integration
 
 # Sanitizer run of the unit tests, in its own build tree.
@@ -130,6 +131,10 @@ unit-asan: $(TEST_BIN)
 
 valgrind: $(TEST_BIN)
 	@SG_VALGRIND=1 sh scripts/run-unit.sh $(TEST_BIN)
+
+# The signer handles secrets: its tests run under valgrind in every check.
+valgrind-sigv4: $(B)/tests/test_sigv4
+	@SG_VALGRIND=1 sh scripts/run-unit.sh $(B)/tests/test_sigv4
 
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
                -Iinclude -Isigv4 $(PKG_CFLAGS)
