@@ -377,7 +377,8 @@ sg_ct_lookup_run(struct sg_ct_scan *s, struct sg_aws *aws, const struct sg_ct_lo
 		goto out;
 	}
 
-	qsort(L.recs, L.n, sizeof(*L.recs), rec_cmp);
+	if (L.n > 1)
+		qsort(L.recs, L.n, sizeof(*L.recs), rec_cmp);
 	s->st.bytes_read += L.bytes;
 	for (i = 0; i < L.n && st == SG_OK; i++) {
 		char origin[160];

@@ -19,6 +19,7 @@
 #include "sg_cli.h"
 #include "sg_cli_aws.h"
 #include "sg_cloudtrail.h"
+#include "sg_ec2.h"
 #include "sg_util.h"
 
 #define CMD "events"
@@ -337,6 +338,14 @@ sg_cmd_events(int argc, char **argv)
 				rc = sg_cli_usage_error(CMD, "--regions: expected all or R1,R2 (at most %d)",
 				    MAX_REGIONS);
 				goto out;
+			}
+			for (i = 0; i < n_regions; i++) {
+				/* Region names become host names: only [a-z0-9-]. */
+				if (!sg_ec2_region_name_valid(regions[i])) {
+					rc = sg_cli_usage_error(CMD, "--regions: '%s' is not a region name",
+					    regions[i]);
+					goto out;
+				}
 			}
 		} else if (strcmp(name, "--since") == 0) {
 			since_arg = val;
