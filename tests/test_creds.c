@@ -474,6 +474,16 @@ group_readable_credentials_warn_once(void **state)
 	(void)state;
 
 	memset(&log, 0, sizeof(log));
+	/* /dev/null (world-readable, empty) is how tests switch the file off: no warning. */
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+	setenv("AWS_ACCESS_KEY_ID", "K", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
+	assert_int_equal(resolve(&o, &c, &err), SG_OK);
+	sg_creds_dispose(&c);
+	assert_int_equal(log.warnings, 0);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	setenv("AWS_SHARED_CREDENTIALS_FILE", tpath("credentials"), 1);
 	write_file("credentials", "[default]\naws_access_key_id = K\naws_secret_access_key = "
 	    SECRET "\n", 0644);
 	assert_int_equal(resolve(&o, &c, &err), SG_OK);

@@ -90,6 +90,9 @@ with endpoint(["fixtures/accounts/demo.json", "fixtures/accounts/clean.json"]) a
     # 1. Environment.
     rc, doc, err = identity(env(keys=True))
     c.check("environment: resolves", rc == 0 and doc.get("account") == DEMO, err)
+    rc, doc, err = identity(dict(base))
+    c.check("files set to /dev/null (as tests do): resolves, nothing on stderr",
+            rc == 0 and err == "", err)
     c.check("environment: source is 'environment'", doc.get("credential_source") == "environment",
             str(doc))
 
