@@ -22,6 +22,7 @@
  * the field.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +347,73 @@ collect_prefix_lists(const struct sg_inventory *rinv, size_t first, char ***ids,
 	return true;
 }
 
+/* A set of borrowed strings (group ids of one region), open addressing. */
+struct idset {
+	const char **slots;
+	size_t cap, n;
+};
+
+static size_t
+fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* 1 added, 0 already there, -1 ENOMEM. */
+static int
+idset_add(struct idset *set, const char *s)
+{
+	size_t i, mask;
+
+	if ((set->n + 1) * 2 > set->cap) {
+		size_t ncap = set->cap ? set->cap * 2 : 256, j;
+		const char **ns = calloc(ncap, sizeof(*ns));
+		if (ns == NULL)
+			return -1;
+		for (j = 0; j < set->cap; j++) {
+			if (set->slots[j] == NULL)
+				continue;
+			for (i = fnv1a(set->slots[j]) & (ncap - 1); ns[i] != NULL; i = (i + 1) & (ncap - 1))
+				;
+			ns[i] = set->slots[j];
+		}
+		free(set->slots);
+		set->slots = ns;
+		set->cap = ncap;
+	}
+	mask = set->cap - 1;
+	for (i = fnv1a(s) & mask; set->slots[i] != NULL; i = (i + 1) & mask)
+		if (strcmp(set->slots[i], s) == 0)
+			return 0;
+	set->slots[i] = s;
+	set->n++;
+	return 1;
+}
+
+/*
+ * Whether a group of groups[first..] repeats an id the region returned
+ * before. Ids are borrowed from rinv, which only grows while the set lives
+ * (the strings themselves never move).
+ */
+static int
+repeats_group(struct idset *seen, const struct sg_inventory *rinv, size_t first)
+{
+	size_t i;
+
+	for (i = first; i < rinv->n_groups; i++) {
+		int r;
+		if (rinv->groups[i].group_id == NULL)
+			continue;
+		if ((r = idset_add(seen, rinv->groups[i].group_id)) <= 0)
+			return r < 0 ? -1 : 1;
+	}
+	return 0;
+}
+
 static int
 cmp_pl(const void *a, const void *b)
 {
@@ -363,6 +431,8 @@ region_rebuild(struct rd *d, struct sg_inventory *rinv, struct sg_region_coverag
 	size_t n_pl = 0, i, k;
 	unsigned expect = 1;
 	bool chain_open = false, failed_page = false;
+	struct idset seen = { NULL, 0, 0 };
+	int rep;
 	enum sg_status st = SG_OK;
 
 	/* DescribeSecurityGroups pages in page order (raws are sorted). */
@@ -407,7 +477,24 @@ region_rebuild(struct rd *d, struct sg_inventory *rinv, struct sg_region_coverag
 		w.page = r->page;
 		st = sg_ec2_parse_groups(&pg, rinv, b.data ? b.data : "", b.len, &w, &e);
 		sg_buf_dispose(&b);
-		if (!collect_prefix_lists(rinv, first, &pl_ids, &n_pl)) {
+		if (st == SG_OK && (rep = repeats_group(&seen, rinv, first)) != 0) {
+			if (rep < 0) {
+				sg_ec2_page_dispose(&pg);
+				st = sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
+				goto out;
+			}
+			/*
+			 * The scan stops a chain whose page repeats a group (paging that
+			 * does not advance): the page's groups stay, its prefix lists are
+			 * not asked for. Mirror that.
+			 */
+			sg_ec2_page_dispose(&pg);
+			d->v->out->responses_parsed++;
+			cov->pages++;
+			break;
+		}
+		/* A page that failed to parse asks for no prefix list (as in the scan). */
+		if (st == SG_OK && !collect_prefix_lists(rinv, first, &pl_ids, &n_pl)) {
 			sg_ec2_page_dispose(&pg);
 			st = sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
 			goto out;
@@ -516,6 +603,7 @@ region_rebuild(struct rd *d, struct sg_inventory *rinv, struct sg_region_coverag
 	if (rinv->n_prefix_lists > 1)
 		qsort(rinv->prefix_lists, rinv->n_prefix_lists, sizeof(rinv->prefix_lists[0]), cmp_pl);
 out:
+	free(seen.slots);
 	free(prev_next);
 	for (k = 0; k < n_pl; k++)
 		free(pl_ids[k]);
