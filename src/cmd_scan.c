@@ -1,47 +1,63 @@
 /*
  * cmd_scan.c — `sg-audit scan` (the default command).
  *
- * Until the policy engine is wired in, the scan prints the INVENTORY: per
- * region its coverage, groups, rules and pages, then the groups; with
- * --format json the records and coverage (sg_inventory_json.h). Progress goes
- * to stderr only when stderr is a terminal.
+ * Scan every requested region (sg_scan.h), evaluate the policy catalogue
+ * (sg_policy.h) with waivers and PCI scope, and report (sg_report_cli.h):
+ * the table on a terminal, JSON otherwise, any number of --output files
+ * written atomically, the diff against --baseline. `--format inventory`
+ * prints the raw inventory (records and coverage, no policies) instead.
+ * Progress goes to stderr only when stderr is a terminal.
  *
- * Exit: 0 when every requested region was scanned (or is not opted in),
- * 2 when any region was not (DENIED, THROTTLED, ERROR), otherwise the
- * status of what stopped the scan (3 usage, 4 credentials, ...).
+ * Exit (one table, src/cli.c): 0 clean, 1 failing findings at the
+ * --fail-on/--fail-severity threshold, 2 a requested region or call did not
+ * complete (wins over 1), 3 usage or configuration, 4 credentials, 5 internal.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sg_cli.h"
 #include "sg_cli_aws.h"
 #include "sg_ec2.h"
 #include "sg_inventory_json.h"
+#include "sg_policy.h"
+#include "sg_report.h"
+#include "sg_report_cli.h"
 #include "sg_scan.h"
 #include "sg_util.h"
+#include "sg_waiver.h"
+
+#ifndef SG_VERSION
+#define SG_VERSION "0.0.0"
+#endif
 
 #define MAX_REGION_ARGS 128
-#define GROUPS_SHOWN 60
+#define MAX_SCOPE_TAGS 32
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sg-audit [scan] [--regions all|R1,R2] [--format table|json] [-o FILE]\n"
-	    "                [AWS options]\n"
+	    "usage: sg-audit [scan] [--regions all|R1,R2] [--format FORMAT] [-o FILE]\n"
+	    "                [--output FORMAT:PATH]... [--baseline FILE] [--fail-on new|any|none]\n"
+	    "                [--fail-severity LEVEL] [--waivers FILE] [--scope-tag KEY=VALUE]...\n"
+	    "                [--policies DIR] [AWS options]\n"
 	    "\n"
-	    "Read every security group of the requested regions (DescribeSecurityGroups,\n"
-	    "and GetManagedPrefixListEntries for the prefix lists rules name) and print\n"
-	    "the inventory with each region's coverage.\n"
+	    "Read every security group of the requested regions, evaluate the policies,\n"
+	    "and report: the PCI DSS 1.2.1 verdict, the findings with reason and fix, the\n"
+	    "coverage of every region.\n"
 	    "\n"
 	    "  --regions all|R1,R2    regions to scan: all = every region the account has\n"
 	    "                         enabled (DescribeRegions; the others are shown\n"
 	    "                         NOT_OPTED_IN); default: the default region\n"
 	    "                         (AWS_REGION, AWS_DEFAULT_REGION, the profile)\n"
-	    "  --format table|json    output format (default table)\n"
-	    "  -o, --output FILE      write the output to FILE (atomically) instead of stdout\n"
+	    "  --waivers FILE         accepted exceptions (owner, ticket, expiry)\n"
+	    "  --scope-tag KEY=VALUE  groups in PCI scope carry this tag (repeatable;\n"
+	    "                         default: every group)\n"
+	    "  --policies DIR         add or replace policies from DIR\n"
+	    "  --format inventory     print the raw inventory JSON (no policies) instead\n"
 	    "  --no-prefix-lists      do not resolve prefix lists' entries\n"
 	    "  --no-progress          no progress on stderr (default: shown on a terminal)\n"
 	    "  --xml-file FILE        offline: read a saved DescribeSecurityGroups response\n"
@@ -51,12 +67,14 @@ usage(FILE *f)
 	    "  The scan keeps one call in flight per region (--concurrency, default %d).\n"
 	    "\n",
 	    SG_SCAN_DEFAULT_CONCURRENCY);
+	sg_report_cli_usage(f);
+	fprintf(f, "\n");
 	sg_cli_aws_usage(f);
 	fprintf(f,
 	    "\n"
-	    "Exit codes: 0 every requested region scanned, 2 a region or call did not\n"
-	    "complete, 3 usage or configuration error, 4 credentials or authentication\n"
-	    "failure, 5 internal error.\n");
+	    "Exit codes: 0 clean, 1 failing findings at the threshold, 2 a requested\n"
+	    "region or call did not complete (wins over 1), 3 usage or configuration\n"
+	    "error, 4 credentials or authentication failure, 5 internal error.\n");
 }
 
 struct progress {
@@ -94,70 +112,6 @@ split_regions(char *list, const char **names, size_t *n)
 		names[(*n)++] = tok;
 	}
 	return *n == 0 ? -1 : 0;
-}
-
-static void
-table(struct sg_buf *out, const struct sg_inventory *inv, struct sg_error *err)
-{
-	size_t i, groups = 0, rules = 0, pages = 0, scanned = 0, count[SG_REGION_ERROR + 1];
-	enum sg_status st = SG_OK;
-
-	memset(count, 0, sizeof(count));
-	if (inv->account_id)
-		st = sg_buf_appendf(out, err, "account %s%s%s%s\n\n", inv->account_id,
-		    inv->caller_arn ? " (" : "", inv->caller_arn ? inv->caller_arn : "",
-		    inv->caller_arn ? ")" : "");
-	if (st == SG_OK)
-		st = sg_buf_appendf(out, err, "%-16s %-13s %7s %7s %6s %5s  %s\n", "REGION",
-		    "COVERAGE", "GROUPS", "RULES", "PAGES", "PLS", "DETAIL");
-	for (i = 0; st == SG_OK && i < inv->n_regions; i++) {
-		const struct sg_region_coverage *c = &inv->regions[i];
-		char detail[200] = "";
-
-		count[c->state]++;
-		if (c->state == SG_REGION_SCANNED)
-			scanned++;
-		groups += c->groups;
-		rules += c->rules;
-		pages += c->pages;
-		if (c->error_code)
-			snprintf(detail, sizeof(detail), "%s: %.150s", c->error_code,
-			    c->error_message ? c->error_message : "");
-		if (c->state == SG_REGION_NOT_OPTED_IN)
-			st = sg_buf_appendf(out, err, "%-16s %-13s %7s %7s %6s %5s  %s\n", c->region,
-			    sg_region_state_name(c->state), "-", "-", "-", "-",
-			    "not enabled for this account");
-		else
-			st = sg_buf_appendf(out, err, "%-16s %-13s %7zu %7zu %6zu %5zu  %s\n",
-			    c->region, sg_region_state_name(c->state), c->groups, c->rules, c->pages,
-			    c->prefix_lists, detail);
-	}
-	if (st == SG_OK)
-		st = sg_buf_appendf(out, err, "%-16s %-13s %7zu %7zu %6zu\n\n", "total", "", groups,
-		    rules, pages);
-	if (st == SG_OK)
-		st = sg_buf_appendf(out, err, "coverage: %zu of %zu regions scanned, %zu not opted "
-		    "in, %zu denied, %zu throttled, %zu errors%s\n", scanned, inv->n_regions,
-		    count[SG_REGION_NOT_OPTED_IN], count[SG_REGION_DENIED],
-		    count[SG_REGION_THROTTLED], count[SG_REGION_ERROR],
-		    sg_scan_complete(inv) ? "" : " -- INCOMPLETE: not every requested region was seen");
-	if (st == SG_OK && inv->n_groups > 0)
-		st = sg_buf_appendf(out, err, "\n%-16s %-22s %-28s %-22s %4s %4s\n", "REGION",
-		    "GROUP", "NAME", "VPC", "IN", "OUT");
-	for (i = 0; st == SG_OK && i < inv->n_groups && i < GROUPS_SHOWN; i++) {
-		const struct sg_group *g = &inv->groups[i];
-		size_t k, in = 0;
-
-		for (k = 0; k < g->n_rules; k++)
-			in += g->rules[k].direction == SG_INGRESS;
-		st = sg_buf_appendf(out, err, "%-16s %-22s %-28.28s %-22s %4zu %4zu\n",
-		    g->region ? g->region : "-", g->group_id, g->group_name ? g->group_name : "-",
-		    g->vpc_id ? g->vpc_id : "-", in, g->n_rules - in);
-	}
-	if (st == SG_OK && inv->n_groups > GROUPS_SHOWN)
-		st = sg_buf_appendf(out, err, "... and %zu more groups (--format json lists every "
-		    "record)\n", inv->n_groups - GROUPS_SHOWN);
-	(void)st; /* the buffer's error is in err; the caller checks out->data */
 }
 
 /* Offline: parse saved pages as one region. */
@@ -203,29 +157,164 @@ scan_files(struct sg_inventory *inv, const char *region, const char *const *file
 	return st;
 }
 
+/* "all groups" or "tag k=v, k2=v2": what the report says was in scope. */
+static char *
+scope_text(const struct sg_scope_tag *tags, size_t n)
+{
+	struct sg_buf b;
+	struct sg_error e;
+	size_t i;
+
+	if (n == 0)
+		return strdup("all groups");
+	sg_err_init(&e);
+	sg_buf_init(&b, 1 << 16);
+	if (sg_buf_append_str(&b, n == 1 ? "tag " : "tags ", &e) != SG_OK)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (sg_buf_appendf(&b, &e, "%s%s=%s", i ? ", " : "", tags[i].key, tags[i].value) !=
+		    SG_OK)
+			return NULL;
+	return sg_buf_detach(&b, NULL);
+}
+
+/*
+ * The run's clock. SG_FIXED_TIME (seconds since the epoch) pins it, so two
+ * test runs produce byte-identical reports; otherwise the wall clock.
+ */
+static time_t
+run_clock(void)
+{
+	const char *f = getenv("SG_FIXED_TIME");
+	long v;
+
+	if (f != NULL && sg_parse_long(sg_str_from(f), 0, 4102444800L, &v))
+		return (time_t)v;
+	return time(NULL);
+}
+
+/* Print the raw inventory JSON (--format inventory); exit by coverage. */
+static int
+print_inventory(const struct sg_inventory *inv, const char *output)
+{
+	struct sg_error err;
+	char *json = NULL;
+	enum sg_status st;
+
+	sg_err_init(&err);
+	if ((st = sg_inventory_to_json(&json, inv, true, &err)) != SG_OK) {
+		sg_cli_report_error("scan", &err);
+		return sg_exit_for_status(st);
+	}
+	if (output != NULL)
+		st = sg_file_write_atomic(output, json, strlen(json), 0644, &err);
+	else if (fputs(json, stdout) == EOF || fflush(stdout) != 0)
+		st = sg_err_set(&err, SG_EIO, "writing the inventory to standard output failed");
+	free(json);
+	if (st != SG_OK) {
+		sg_cli_report_error("scan", &err);
+		return sg_exit_for_status(st);
+	}
+	return sg_scan_complete(inv) ? SG_EXIT_CLEAN : SG_EXIT_INCOMPLETE;
+}
+
+/* Evaluate the policies and write every report; returns the exit code. */
+static int
+evaluate_and_report(struct sg_inventory *inv, const struct sg_report_cli *rcli,
+                    const char *policies_dir, const char *waivers_path,
+                    const struct sg_policy_scope *scope, time_t started)
+{
+	struct sg_policy_set *ps = sg_policy_set_new();
+	struct sg_waiver_set *ws = NULL;
+	struct sg_policy_result *res = NULL;
+	struct sg_report *r = NULL;
+	struct sg_error err;
+	enum sg_report_outcome outcome = SG_OUTCOME_CLEAN;
+	enum sg_status st;
+	char *scope_str = NULL;
+	time_t now;
+	int rc;
+
+	sg_err_init(&err);
+	if (ps == NULL) {
+		st = sg_err_set(&err, SG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((st = sg_policy_set_load_default(ps, policies_dir, &err)) != SG_OK)
+		goto fail;
+	if (waivers_path != NULL && (st = sg_waiver_set_load(waivers_path, &ws, &err)) != SG_OK)
+		goto fail;
+	now = run_clock();
+	if ((st = sg_policy_eval(inv, ps, ws, scope, now, &res, &err)) != SG_OK)
+		goto fail;
+	if ((r = sg_report_new()) == NULL || (scope_str = scope_text(scope->tags, scope->n_tags)) ==
+	    NULL) {
+		st = sg_err_set(&err, SG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((st = sg_report_from_policy(r, inv, res, ps, SG_VERSION, started, run_clock(),
+	    &err)) != SG_OK)
+		goto fail;
+	r->scope = scope_str;
+	scope_str = NULL;
+	/* The engine's result is copied into the report; free it before writing. */
+	sg_policy_result_free(res);
+	res = NULL;
+	if ((st = sg_report_cli_finish(rcli, r, stdout, &outcome, &err)) != SG_OK)
+		goto fail;
+	rc = sg_exit_for_outcome(outcome);
+	goto out;
+fail:
+	sg_cli_report_error("scan", &err);
+	rc = sg_exit_for_status(st);
+out:
+	free(scope_str);
+	sg_report_free(r);
+	sg_policy_result_free(res);
+	sg_waiver_set_free(ws);
+	sg_policy_set_free(ps);
+	return rc;
+}
+
 int
 sg_cmd_scan(int argc, char **argv)
 {
 	struct sg_cli_aws opts;
 	struct sg_cli_aws_session s;
 	struct sg_scan_options so;
+	struct sg_report_cli rcli;
 	struct sg_inventory *inv = NULL;
 	struct sg_error err;
 	struct progress pr = { false, false };
-	struct sg_buf out;
+	struct sg_scope_tag tags[MAX_SCOPE_TAGS];
+	struct sg_policy_scope scope;
 	enum sg_status st;
 	const char *names[MAX_REGION_ARGS];
-	const char *format = "table", *output = NULL;
+	const char *policies_dir = NULL, *waivers = NULL;
 	char *regions_copy = NULL;
 	const char **files = NULL;
-	size_t n_names = 0, n_files = 0;
-	bool all = false, no_progress = false, no_pl = false;
+	size_t n_names = 0, n_files = 0, n_tags = 0;
+	bool all = false, no_progress = false, no_pl = false, inventory_only = false;
+	time_t started = run_clock();
 	int i, r, rc = SG_EXIT_INTERNAL;
 
 	sg_cli_aws_init(&opts);
+	sg_report_cli_init(&rcli);
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		r = sg_cli_aws_option(&opts, "scan", argc, argv, &i);
+		if (r < 0)
+			goto usage_out;
+		if (r > 0)
+			continue;
+		/* The raw inventory is not a report format: looked at before the report flags. */
+		if ((strcmp(a, "--format") == 0 && i + 1 < argc &&
+		    strcmp(argv[i + 1], "inventory") == 0) || strcmp(a, "--format=inventory") == 0) {
+			inventory_only = true;
+			i += strcmp(a, "--format") == 0;
+			continue;
+		}
+		r = sg_report_cli_option(&rcli, "scan", argc, argv, &i);
 		if (r < 0)
 			goto usage_out;
 		if (r > 0)
@@ -252,24 +341,26 @@ sg_cmd_scan(int argc, char **argv)
 				    "of up to %d region names", v, MAX_REGION_ARGS);
 				goto done;
 			}
-		} else if (strcmp(a, "--format") == 0 || strncmp(a, "--format=", 9) == 0) {
-			if (VALUE("--format") == NULL || (strcmp(v, "table") != 0 &&
-			    strcmp(v, "json") != 0)) {
-				rc = sg_cli_usage_error("scan", "--format must be table or json");
+		} else if (strcmp(a, "--scope-tag") == 0 || strncmp(a, "--scope-tag=", 12) == 0) {
+			if (VALUE("--scope-tag") == NULL || n_tags == MAX_SCOPE_TAGS ||
+			    !sg_scope_tag_parse(argv[i] + (v - argv[i]), &tags[n_tags])) {
+				rc = sg_cli_usage_error("scan", "--scope-tag needs KEY=VALUE (at most %d)",
+				    MAX_SCOPE_TAGS);
 				goto done;
 			}
-			format = v;
-		} else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
-		    strncmp(a, "--output=", 9) == 0) {
-			if (strcmp(a, "-o") == 0)
-				v = i + 1 < argc ? argv[++i] : NULL;
-			else
-				(void)VALUE("--output");
-			if (v == NULL || v[0] == '\0') {
-				rc = sg_cli_usage_error("scan", "%s needs a file name", a);
+			n_tags++;
+		} else if (strcmp(a, "--waivers") == 0 || strncmp(a, "--waivers=", 10) == 0) {
+			if (VALUE("--waivers") == NULL || v[0] == '\0') {
+				rc = sg_cli_usage_error("scan", "--waivers needs a file name");
 				goto done;
 			}
-			output = v;
+			waivers = v;
+		} else if (strcmp(a, "--policies") == 0 || strncmp(a, "--policies=", 11) == 0) {
+			if (VALUE("--policies") == NULL || v[0] == '\0') {
+				rc = sg_cli_usage_error("scan", "--policies needs a directory");
+				goto done;
+			}
+			policies_dir = v;
 		} else if (strcmp(a, "--xml-file") == 0 || strncmp(a, "--xml-file=", 11) == 0) {
 			const char **nf;
 			if (VALUE("--xml-file") == NULL) {
@@ -327,45 +418,19 @@ sg_cmd_scan(int argc, char **argv)
 		}
 	}
 
-	sg_buf_init(&out, (size_t)1 << 30);
-	sg_err_init(&err);
-	if (strcmp(format, "json") == 0) {
-		char *json = NULL;
-		if (sg_inventory_to_json(&json, inv, true, &err) != SG_OK ||
-		    sg_buf_append_str(&out, json, &err) != SG_OK) {
-			free(json);
-			sg_cli_report_error("scan", &err);
-			goto done;
-		}
-		free(json);
-	} else {
-		table(&out, inv, &err);
-		if (err.status != SG_OK) {
-			sg_cli_report_error("scan", &err);
-			goto done;
-		}
-	}
-	if (output != NULL) {
-		st = sg_file_write_atomic(output, out.data ? out.data : "", out.len, 0644, &err);
-		if (st != SG_OK) {
-			sg_cli_report_error("scan", &err);
-			sg_buf_dispose(&out);
-			rc = sg_exit_for_status(st);
-			goto done;
-		}
-	} else if (out.len > 0 && fwrite(out.data, 1, out.len, stdout) != out.len) {
-		fprintf(stderr, "sg-audit: scan: writing the output failed\n");
-		sg_buf_dispose(&out);
-		rc = SG_EXIT_INCOMPLETE;
+	if (inventory_only) {
+		rc = print_inventory(inv, rcli.output_file);
 		goto done;
 	}
-	fflush(stdout);
-	sg_buf_dispose(&out);
-	rc = sg_scan_complete(inv) ? SG_EXIT_CLEAN : SG_EXIT_INCOMPLETE;
+	scope.tags = tags;
+	scope.n_tags = n_tags;
+	scope.regions_all = all;
+	rc = evaluate_and_report(inv, &rcli, policies_dir, waivers, &scope, started);
 	goto done;
 usage_out:
 	rc = SG_EXIT_USAGE;
 done:
+	sg_report_cli_dispose(&rcli);
 	sg_inventory_free(inv);
 	free(regions_copy);
 	free(files);
