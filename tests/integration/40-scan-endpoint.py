@@ -99,9 +99,9 @@ def check_account(c, path, label, page_size):
                 str(bad[:3]))
         # Deterministic output: a second run gives the same bytes.
         rc2, out1, _ = sgscan.run(["--endpoint-url", ep.url, "--regions", "all", "--format",
-                                   "json", "--no-progress"], env=ep.env())
+                                   "inventory", "--no-progress"], env=ep.env())
         rc3, out2, _ = sgscan.run(["--endpoint-url", ep.url, "--regions", "all", "--format",
-                                   "json", "--no-progress"], env=ep.env())
+                                   "inventory", "--no-progress"], env=ep.env())
         c.check("%s: two runs print identical JSON (scan is the default command)" % label,
                 rc2 == 0 and rc3 == 0 and out1 == out2 and out1.strip())
 
@@ -245,7 +245,7 @@ def check_faults(c):
         with tempfile.TemporaryDirectory() as tmp:
             out_path = os.path.join(tmp, "inv.json")
             rc, out, err = sgscan.run(["--endpoint-url", ep.url, "--regions", "all",
-                                       "--format", "json", "-o", out_path], env=ep.env())
+                                       "--format", "inventory", "-o", out_path], env=ep.env())
             try:
                 with open(out_path, encoding="utf-8") as f:
                     written = json.load(f)

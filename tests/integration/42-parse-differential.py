@@ -5,7 +5,7 @@ For every page -- the shared reference samples, the well-formed pages of
 fixtures/xml, every page of every fixture account as the project's endpoint
 serves it at a small page size (raw bytes taken off the wire with a signed
 request), and pages of a generated account -- the records sg-audit reads
-(`sg-audit scan --xml-file PAGE --format json`) equal what botocore's own
+(`sg-audit scan --xml-file PAGE --format inventory`) equal what botocore's own
 EC2 parser (botocore.parsers.create_parser('ec2') with the operation's
 output shape, aws-protocol.md section 0) reads from the same bytes: group
 fields, every rule (one per source) with protocol, ports as on the wire,
@@ -60,7 +60,7 @@ def canonical(w):
 
 def ours(path):
     rc, out, err = sgscan.run(["scan", "--xml-file", path, "--region", "eu-west-1",
-                               "--format", "json", "--no-progress"])
+                               "--format", "inventory", "--no-progress"])
     if rc != 0:
         return None, err
     return json.loads(out)["groups"], err

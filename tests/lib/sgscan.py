@@ -25,8 +25,8 @@ def run(args, env=None, timeout=180):
 
 
 def scan_json(server, args=(), region="us-east-1", timeout=180):
-    """`sg-audit scan --format json` against a stand-in; (rc, data or None, stderr)."""
-    rc, out, err = run(["scan", "--endpoint-url", server.url, "--format", "json",
+    """`sg-audit scan --format inventory` against a stand-in; (rc, data or None, stderr)."""
+    rc, out, err = run(["scan", "--endpoint-url", server.url, "--format", "inventory",
                         "--no-progress"] + list(args), env=server.env(region), timeout=timeout)
     data = None
     try:
