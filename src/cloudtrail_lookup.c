@@ -269,7 +269,7 @@ sg_ct_lookup_run(struct sg_ct_scan *s, struct sg_aws *aws, const struct sg_ct_lo
 {
 	struct sg_ec2_region_list rl;
 	const char **regions = NULL;
-	size_t n_regions = 0, n_series, i, k, failed = 0, creds_failed = 0;
+	size_t n_regions = 0, n_series, i, k, creds_failed = 0;
 	struct series *series = NULL;
 	struct lookup L;
 	enum sg_status st = SG_OK;
@@ -339,6 +339,26 @@ sg_ct_lookup_run(struct sg_ct_scan *s, struct sg_aws *aws, const struct sg_ct_lo
 		goto out;
 	}
 
+	/* Credentials refused everywhere: one error, not one line per series. */
+	for (i = 0; i < n_series; i++) {
+		if (creds_status(series[i].st)) {
+			creds_failed++;
+			if (first_creds == NULL)
+				first_creds = series[i].err.msg;
+		}
+	}
+	if (n_series > 0 && creds_failed == n_series) {
+		st = sg_err_set(err, series[0].st, "LookupEvents failed in every region: %s",
+		    first_creds);
+		for (i = 0; i < n_series; i++)
+			if (series[i].err.aws_code[0]) {
+				sg_err_set_aws(err, series[i].err.http_status, series[i].err.aws_code,
+				    series[i].err.request_id);
+				break;
+			}
+		goto out;
+	}
+
 	/* Report what did not come back; one region's failure does not hide the others. */
 	for (i = 0; i < n_series; i++) {
 		struct series *sr = &series[i];
@@ -353,28 +373,11 @@ sg_ct_lookup_run(struct sg_ct_scan *s, struct sg_aws *aws, const struct sg_ct_lo
 		}
 		if (sr->st == SG_OK)
 			continue;
-		failed++;
-		if (creds_status(sr->st)) {
-			creds_failed++;
-			if (first_creds == NULL)
-				first_creds = sr->err.msg;
-		}
 		snprintf(msg, sizeof(msg), "%s LookupEvents EventName=%s page %u: %s", sr->region,
 		    sr->name, sr->page, sr->err.msg[0] ? sr->err.msg : sg_status_name(sr->st));
 		if (s->o.warn)
 			s->o.warn(s->o.ctx, msg);
 		sg_ct_scan_mark_incomplete(s);
-	}
-	if (n_series > 0 && creds_failed == n_series) {
-		st = sg_err_set(err, series[0].st, "LookupEvents failed in every region: %s",
-		    first_creds);
-		for (i = 0; i < n_series; i++)
-			if (series[i].err.aws_code[0]) {
-				sg_err_set_aws(err, series[i].err.http_status, series[i].err.aws_code,
-				    series[i].err.request_id);
-				break;
-			}
-		goto out;
 	}
 
 	if (L.n > 1)
