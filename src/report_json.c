@@ -173,7 +173,8 @@ summary_json(const struct sg_report *r)
 	    !add_num(o, "regions_requested", c->regions_requested) ||
 	    !add_num(o, "regions_scanned", c->regions_scanned) ||
 	    !add_num(o, "findings", c->findings) || !add_num(o, "failing", c->failing) ||
-	    !add_num(o, "waived", c->waived) || !add_num(o, "info", c->info))
+	    !add_num(o, "waived", c->waived) || !add_num(o, "info", c->info) ||
+	    !add_num(o, "unknown", c->unknown))
 		goto fail;
 	if (!add(o, "by_severity", sev = cJSON_CreateObject()))
 		goto fail;

@@ -278,6 +278,12 @@ summary(struct tw *t, const struct sg_report *r)
 	    c->by_severity[SG_SEV_MEDIUM], c->by_severity[SG_SEV_LOW], c->by_severity[SG_SEV_INFO],
 	    c->failing, c->waived);
 	put(t, line);
+	if (c->unknown > 0) {
+		snprintf(line, sizeof(line),
+		    "  %zu finding%s could not be decided (e.g. a prefix list not resolved)\n",
+		    c->unknown, c->unknown == 1 ? "" : "s");
+		put(t, line);
+	}
 	if (r->has_baseline) {
 		snprintf(line, sizeof(line),
 		    "  since baseline %s: %zu new, %zu unchanged, %zu resolved",
