@@ -115,6 +115,22 @@ idset_add(struct ct_idset *set, const char *text, bool *seen, struct sg_error *e
 	return SG_OK;
 }
 
+static bool
+idset_has(const struct ct_idset *set, const char *text)
+{
+	struct ct_id id;
+	size_t i, mask;
+
+	if (set->cap == 0)
+		return false;
+	id = hash_id(text);
+	mask = set->cap - 1;
+	for (i = id.a & mask; set->slots[i].a != 0 || set->slots[i].b != 0; i = (i + 1) & mask)
+		if (set->slots[i].a == id.a && set->slots[i].b == id.b)
+			return true;
+	return false;
+}
+
 /* ---- scan lifetime ----------------------------------------------------------- */
 
 enum sg_status
@@ -139,6 +155,8 @@ sg_ct_scan_free(struct sg_ct_scan *s)
 	if (s == NULL)
 		return;
 	idset_dispose(&s->ids);
+	idset_dispose(&s->rules_ingress);
+	idset_dispose(&s->rules_egress);
 	free(s->perms);
 	free(s->srcs);
 	free(s->cidr_ptrs);
@@ -574,6 +592,7 @@ begin_perm(struct reader *r, const cJSON *obj, const char *k_proto, const char *
 	p = &r->s->perms[r->s->n_perms];
 	memset(p, 0, sizeof(*p));
 	p->index = index;
+	p->direction = "ingress";
 	p->protocol_raw = proto;
 	if (!sg_protocol_parse(proto, &p->rule.protocol)) {
 		sg_ct_sanitize(proto, shown, sizeof(shown));
@@ -744,6 +763,12 @@ read_modify(struct reader *r, const cJSON *req)
 			return bad(r, "rule update %d: SecurityGroupRule is not an object", index);
 		if ((rc = begin_perm(r, rule, "IpProtocol", "FromPort", "ToPort", index)) != RD_OK)
 			return rc;
+		if (!str_field(upd, "SecurityGroupRuleId", &v))
+			return bad(r, "rule update %d: SecurityGroupRuleId is not a string", index);
+		/* The request names the rule only; its creation, if seen, said which way it goes. */
+		r->s->perms[r->s->n_perms].direction = v == NULL ? "unknown"
+		    : idset_has(&r->s->rules_egress, v) ? "egress"
+		    : idset_has(&r->s->rules_ingress, v) ? "ingress" : "unknown";
 		if (!str_field(rule, "CidrIpv4", &v))
 			return bad(r, "rule update %d: CidrIpv4 is not a string", index);
 		if (v != NULL && (rc = add_src_cidr(r, v, 4, "CidrIpv4")) != RD_OK)
@@ -884,6 +909,32 @@ prefix_lists(struct sg_ct_scan *s, const struct ct_perm *p, char *text, size_t c
 	return found;
 }
 
+/*
+ * Remember the rule ids an Authorize created (responseElements.
+ * securityGroupRuleSet items: securityGroupRuleId, isEgress). Optional
+ * data: items of another shape are passed over, not reported.
+ */
+static enum sg_status
+learn_rules(struct sg_ct_scan *s, const cJSON *rec, struct sg_error *err)
+{
+	const cJSON *items, *it;
+	bool seen;
+	enum sg_status st;
+
+	if (!item_list(get(get(rec, "responseElements"), "securityGroupRuleSet"), &items))
+		return SG_OK;
+	cJSON_ArrayForEach(it, items) {
+		const cJSON *id = get(it, "securityGroupRuleId"), *eg = get(it, "isEgress");
+		if (!cJSON_IsString(id) || !cJSON_IsBool(eg))
+			continue;
+		st = idset_add(cJSON_IsTrue(eg) ? &s->rules_egress : &s->rules_ingress,
+		    id->valuestring, &seen, err);
+		if (st != SG_OK)
+			return st;
+	}
+	return SG_OK;
+}
+
 static enum sg_status
 score_default(struct sg_ct_scan *s, const cJSON *rec, enum sg_ct_event ev,
               struct ct_common *c, struct sg_error *err)
@@ -891,11 +942,14 @@ score_default(struct sg_ct_scan *s, const cJSON *rec, enum sg_ct_event ev,
 	const cJSON *rp = get(rec, "requestParameters"), *req = NULL;
 	struct reader r = { s, err, "" };
 	enum rd rc = RD_OK;
-	const char *direction = "ingress";
 	bool revoke = ev == SG_CT_EV_REVOKE_INGRESS;
 	size_t i;
 	enum sg_status st;
 
+	if (ev == SG_CT_EV_AUTHORIZE_INGRESS || ev == SG_CT_EV_AUTHORIZE_EGRESS) {
+		if ((st = learn_rules(s, rec, err)) != SG_OK)
+			return st;
+	}
 	/* Egress rules are not exposure to the internet; CreateSecurityGroup carries no rules. */
 	if (ev == SG_CT_EV_AUTHORIZE_EGRESS || ev == SG_CT_EV_REVOKE_EGRESS ||
 	    ev == SG_CT_EV_CREATE_GROUP)
@@ -919,8 +973,6 @@ score_default(struct sg_ct_scan *s, const cJSON *rec, enum sg_ct_event ev,
 		}
 		if (gid != NULL)
 			c->group = gid;
-		/* The request does not say whether the rule is ingress or egress. */
-		direction = "unknown";
 		rc = read_modify(&r, req);
 	} else {
 		rc = read_ip_permissions(&r, rp);
@@ -945,6 +997,9 @@ done:
 		struct sg_ct_alert a;
 		bool inet, pl;
 
+		/* A modified rule known to be egress is not exposure (its creation was seen). */
+		if (strcmp(p->direction, "egress") == 0)
+			continue;
 		inet = internet_sources(s, p, sources, sizeof(sources));
 		pl = prefix_lists(s, p, sources, sizeof(sources), inet);
 		if (!inet && !pl)
@@ -983,7 +1038,7 @@ done:
 		a.protocol = nz(p->protocol_raw);
 		a.port_info = port_info;
 		a.message = message;
-		a.direction = direction;
+		a.direction = p->direction;
 		a.sources = sources;
 		a.perm_index = p->index;
 		a.origin = c->origin;

@@ -36,6 +36,7 @@ struct ct_src {
 
 struct ct_perm {
 	int index;
+	const char *direction;     /* "ingress", "egress", "unknown" */
 	const char *protocol_raw;  /* borrowed */
 	struct sg_rule rule;       /* protocol, ports (normalized) — no owned strings */
 	size_t src_first;
@@ -46,6 +47,13 @@ struct sg_ct_scan {
 	struct sg_ct_options o;
 	struct sg_ct_stats st;
 	struct ct_idset ids;
+	/*
+	 * Rule ids (sgr-…) that Authorize responses of this run created, by
+	 * direction: ModifySecurityGroupRules names a rule by id only, and these
+	 * say whether it is ingress or egress when its creation was seen.
+	 */
+	struct ct_idset rules_ingress;
+	struct ct_idset rules_egress;
 	bool incomplete;
 	/* Per-file warning throttle (reset by the file reader). */
 	unsigned file_warnings;

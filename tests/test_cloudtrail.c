@@ -489,6 +489,50 @@ default_fields_fallbacks(void **state)
 	assert_non_null(strstr(g.ndjson, "\"User\":\"\""));
 }
 
+/* ModifySecurityGroupRules names a rule by id: an earlier Authorize response says its direction. */
+static void
+modify_direction_from_earlier_authorize(void **state)
+{
+	struct got g;
+	struct sg_ct_scan *s = new_scan(&g, false, 1);
+	struct sg_error err;
+	char json[16384];
+	const char *modify_rule = "{\"IpProtocol\":\"tcp\",\"FromPort\":22,\"ToPort\":22,"
+	    "\"CidrIpv4\":\"0.0.0.0/0\"}";
+	(void)state;
+
+	sg_err_init(&err);
+	/* An egress rule sgr-e and an ingress rule sgr-i are created (private sources: no alert). */
+	snprintf(json, sizeof(json), "%s", record("AuthorizeSecurityGroupEgress", NULL,
+	    REQ(PERM("tcp", PORTS(22, 22), V4("10.0.0.0/8"), NONE, NONE)),
+	    "{\"requestId\":\"r\",\"_return\":true,\"securityGroupRuleSet\":{\"items\":[{"
+	    "\"securityGroupRuleId\":\"sgr-e\",\"isEgress\":true,\"ipProtocol\":\"tcp\"}]}}", "c1"));
+	assert_int_equal(sg_ct_scan_record_json(s, json, strlen(json), "t", &err), SG_OK);
+	snprintf(json, sizeof(json), "%s", record("AuthorizeSecurityGroupIngress", NULL,
+	    REQ(PERM("tcp", PORTS(22, 22), V4("10.0.0.0/8"), NONE, NONE)),
+	    "{\"requestId\":\"r\",\"_return\":true,\"securityGroupRuleSet\":{\"items\":[{"
+	    "\"securityGroupRuleId\":\"sgr-i\",\"isEgress\":false,\"ipProtocol\":\"tcp\"}]}}", "c2"));
+	assert_int_equal(sg_ct_scan_record_json(s, json, strlen(json), "t", &err), SG_OK);
+	assert_int_equal(g.n, 0);
+	/* Both are opened to the world, and a third rule nobody saw created. */
+	{
+		char req[4096];
+		snprintf(req, sizeof(req), "{\"ModifySecurityGroupRulesRequest\":{\"GroupId\":\"sg-1\","
+		    "\"SecurityGroupRule\":[{\"SecurityGroupRuleId\":\"sgr-e\",\"SecurityGroupRule\":%s},"
+		    "{\"SecurityGroupRuleId\":\"sgr-i\",\"SecurityGroupRule\":%s},"
+		    "{\"SecurityGroupRuleId\":\"sgr-x\",\"SecurityGroupRule\":%s}]}}",
+		    modify_rule, modify_rule, modify_rule);
+		snprintf(json, sizeof(json), "%s", record("ModifySecurityGroupRules", NULL, req,
+		    OKRESP, "m1"));
+	}
+	assert_int_equal(sg_ct_scan_record_json(s, json, strlen(json), "t", &err), SG_OK);
+	assert_string_equal(g.text, "90/1/opened;90/2/opened");
+	assert_non_null(strstr(g.ndjson, "\"direction\":\"ingress\""));
+	assert_non_null(strstr(g.ndjson, "\"direction\":\"unknown\""));
+	assert_null(strstr(g.ndjson, "\"direction\":\"egress\""));
+	sg_ct_scan_free(s);
+}
+
 static void
 min_risk_filters_and_counts(void **state)
 {
@@ -1086,6 +1130,7 @@ main(void)
 		cmocka_unit_test(ndjson_golden_seed),
 		cmocka_unit_test(ndjson_escapes_and_replaces_bad_utf8),
 		cmocka_unit_test(default_fields_fallbacks),
+		cmocka_unit_test(modify_direction_from_earlier_authorize),
 		cmocka_unit_test(min_risk_filters_and_counts),
 		cmocka_unit_test(duplicates_dropped_across_calls),
 		cmocka_unit_test(filters_since_until_regions),

@@ -141,6 +141,7 @@ def main():
         "syn-modify-array": [("low", "closed", "port(s) 0-0")],
         "syn-revoke-egress": [("low", "closed", "all ports")],
         "syn-not-ec2-source": [("critical", "opened", "all ports")],
+        "syn-modify-known-egress": [("low", "closed", "port(s) 0-0")],
     }
     for case, exp in expect_seed_diffs.items():
         check("seed-compatible %s -> %s" % (case, exp[0]), seed.get(case) == exp,
