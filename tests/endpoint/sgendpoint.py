@@ -641,8 +641,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _date_header(self):
-        extra = sum(int(m.split(":", 1)[1]) for m in self.modes if m.startswith("skew-date:"))
-        return email.utils.formatdate(time.time() + self.skew + extra, usegmt=True)
+        modes = getattr(self, "modes", ())
+        extra = sum(int(m.split(":", 1)[1]) for m in modes if m.startswith("skew-date:"))
+        return email.utils.formatdate(time.time() + getattr(self, "skew", 0) + extra,
+                                      usegmt=True)
+
+    def date_time_string(self, timestamp=None):
+        # send_response() writes the one Date header, so it carries the
+        # (possibly skewed) server clock; a second Date line is not what AWS
+        # sends, and a client reading the first one would never see the skew.
+        if timestamp is None:
+            return self._date_header()
+        return super().date_time_string(timestamp)
 
     def _send_raw(self, status, ctype, body, extra=None):
         """Send a response, honouring delivery faults (truncate/trickle)."""
@@ -661,7 +671,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Date", self._date_header())
         self.send_header("x-amzn-RequestId", self.rid)
         for k, v in (extra or {}).items():
             self.send_header(k, v)

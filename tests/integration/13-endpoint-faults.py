@@ -41,6 +41,26 @@ def ec2_items(body, list_tag="securityGroupInfo"):
     return ([] if lst is None else list(lst)), (None if tok is None else tok.text)
 
 
+def date_headers(ep, region):
+    """Every Date header line of one signed DescribeSecurityGroups answer."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "endpoint"))
+    import sigv4check
+    data = DSG.encode()
+    amz = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    headers = sigv4check.sign(ep.access_key_id, ep.secret_access_key, region, "ec2", amz,
+                              "POST", ep.url + "/",
+                              {"Content-Type": "application/x-www-form-urlencoded; "
+                               "charset=utf-8"}, data, None)
+    conn = http.client.HTTPConnection(ep.url.split("//", 1)[1], timeout=20)
+    try:
+        conn.request("POST", "/", body=data, headers=headers)
+        r = conn.getresponse()
+        r.read()
+        return r.msg.get_all("Date") or []
+    finally:
+        conn.close()
+
+
 def qs(params):
     import urllib.parse
     return urllib.parse.urlencode(params)
@@ -281,7 +301,14 @@ def check_faults(c, ep):
     off = email.utils.parsedate_to_datetime(hd["date"]).timestamp() - time.time()
     c.check("fault skew-date: 200, Date header 2 h behind, request time still checked "
             "against the true clock", st == 200 and -7300 < off < -7100, "%s %.0f" % (st, off))
+    # ep.call() folds repeated headers (last wins): count them on the wire.
+    dates = date_headers(ep, "eu-west-1")
+    offs = [email.utils.parsedate_to_datetime(d).timestamp() - time.time() for d in dates]
+    c.check("fault skew-date: exactly one Date header, and it is the skewed one",
+            len(offs) == 1 and -7300 < offs[0] < -7100, str(dates))
     ep.clear_faults()
+    dates = date_headers(ep, "eu-west-1")
+    c.check("no fault: exactly one Date header", len(dates) == 1, str(dates))
 
     ep.add_fault("kind=endless-token,region=ap-southeast-2")
     tok, n = None, 0
