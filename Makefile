@@ -58,7 +58,7 @@ FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 LIB       := $(B)/libsgaudit.a
 SIGV4_LIB := $(B)/libsigv4.a
 
-.PHONY: all deps check unit integration asan valgrind valgrind-sigv4 fuzz bench demo install clean \
+.PHONY: FORCE all deps check unit integration asan valgrind valgrind-sigv4 fuzz bench demo install clean \
         sigv4-standalone policies-test
 
 all: sg-audit
@@ -73,6 +73,15 @@ $(B)/%.o: %.c
 $(B)/sigv4/%.o: sigv4/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# DATADIR is compiled in (SG_POLICY_DATADIR, where an installed sg-audit finds
+# its policies): recompile when it changes, so `make && make install PREFIX=/usr`
+# installs a binary that looks in /usr/share/sg-audit, not /usr/local/share.
+$(B)/datadir.stamp: FORCE
+	@mkdir -p $(B)
+	@echo '$(DATADIR)' | cmp -s - $@ 2>/dev/null || echo '$(DATADIR)' > $@
+$(B)/src/policy.o: $(B)/datadir.stamp
+FORCE:
 
 $(LIB): $(OBJ)
 	@mkdir -p $(B)
