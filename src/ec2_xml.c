@@ -174,6 +174,7 @@ struct frame {
 	enum st st;
 	enum fld fld;
 	const xmlChar *name; /* interned local name, for messages */
+	const void *node;    /* the reader's node for it: its end comes on the same node */
 };
 
 struct pending_tag {
@@ -214,11 +215,23 @@ struct ctx {
 	enum sg_direction dir;
 	/* the permission being read */
 	bool in_perm;
-	char *proto;
+	char proto[32];      /* <ipProtocol> ("tcp", "-1", "58"); longer is never a protocol */
+	size_t proto_len;
+	bool has_proto;
 	bool has_from, has_to;
 	long from, to;
-	struct sg_rule *srcs; /* one per source; protocol and ports filled at </item> */
-	size_t n_srcs, srcs_cap;
+	/*
+	 * The group's rules are collected in a scratch array reused from group
+	 * to group, and handed to the group at </item> in one allocation of the
+	 * exact size: growing each group's array by doubling would ask malloc
+	 * for >1 KiB blocks over and over, and glibc answers those by
+	 * consolidating its fast bins, full of libxml2's freed nodes (measured:
+	 * it slowed libxml2 itself).
+	 */
+	struct sg_rule *scratch;
+	size_t n_scratch, scratch_cap;
+	size_t perm_first;    /* the permission's rules are scratch[perm_first..]:
+	                       * sources first, protocol and ports at </item> */
 	bool src_has_value;   /* the current source has its cidr/id */
 	size_t groups, perms, rules;
 
@@ -442,33 +455,33 @@ check_prolog(struct ctx *c, const char *buf, size_t len, bool *complete)
 /* ---- object lifetimes ---------------------------------------------------- */
 
 static void
-rule_free_strings(struct sg_rule *r)
-{
-	free(r->protocol_raw);
-	free(r->prefix_list_id);
-	free(r->ref.user_id);
-	free(r->ref.group_id);
-	free(r->ref.group_name);
-	free(r->ref.vpc_id);
-	free(r->ref.peering_id);
-	free(r->ref.peering_status);
-	free(r->description);
-	memset(r, 0, sizeof(*r));
-}
-
-static void
 perm_reset(struct ctx *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->n_srcs; i++)
-		rule_free_strings(&c->srcs[i]);
-	c->n_srcs = 0;
-	free(c->proto);
-	c->proto = NULL;
+	c->has_proto = false;
+	c->proto_len = 0;
 	c->has_from = c->has_to = false;
 	c->from = c->to = 0;
 	c->in_perm = false;
+}
+
+static void
+scratch_reset(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_scratch; i++) {
+		struct sg_rule *r = &c->scratch[i];
+		free(r->protocol_raw);
+		free(r->prefix_list_id);
+		free(r->ref.user_id);
+		free(r->ref.group_id);
+		free(r->ref.group_name);
+		free(r->ref.vpc_id);
+		free(r->ref.peering_id);
+		free(r->ref.peering_status);
+		free(r->description);
+	}
+	c->n_scratch = 0;
 }
 
 static void
@@ -492,7 +505,8 @@ static void
 ctx_dispose(struct ctx *c)
 {
 	perm_reset(c);
-	free(c->srcs);
+	scratch_reset(c);
+	free(c->scratch);
 	tag_reset(&c->tag);
 	sg_group_dispose(&c->g);
 	region_reset(&c->region);
@@ -545,7 +559,7 @@ bad_value(struct ctx *c, const xmlChar *name, const char *what)
 static struct sg_rule *
 cur_src(struct ctx *c)
 {
-	return c->n_srcs ? &c->srcs[c->n_srcs - 1] : NULL;
+	return c->n_scratch ? &c->scratch[c->n_scratch - 1] : NULL;
 }
 
 static enum sg_status
@@ -600,7 +614,15 @@ set_field(struct ctx *c, enum fld f, const xmlChar *name)
 	case F_G_DESC: return dup_text(c, &c->g.description, name);
 	case F_G_VPC: return dup_text(c, &c->g.vpc_id, name);
 	case F_G_ARN: return dup_text(c, &c->g.arn, name);
-	case F_P_PROTO: return dup_text(c, &c->proto, name);
+	case F_P_PROTO:
+		if (c->has_proto)
+			return fail(c, SG_EPARSE, "<ipProtocol> appears twice in one object");
+		if (c->text_len >= sizeof(c->proto) || memchr(c->text, '\0', c->text_len))
+			return bad_value(c, name, "a protocol");
+		memcpy(c->proto, c->text, c->text_len + 1);
+		c->proto_len = c->text_len;
+		c->has_proto = true;
+		return SG_OK;
 	case F_P_FROM: return set_port(c, name, &c->has_from, &c->from);
 	case F_P_TO: return set_port(c, name, &c->has_to, &c->to);
 	case F_PAIR_USER: return dup_text(c, &s->ref.user_id, name);
@@ -665,26 +687,29 @@ begin(struct ctx *c, enum st st, const struct frame *parent)
 		c->g.eni_count = -1;
 		c->tags_cap = 0;
 		c->in_group = true;
+		scratch_reset(c);
 		return SG_OK;
 	case ST_PERM:
 		perm_reset(c);
 		c->in_perm = true;
+		c->perm_first = c->n_scratch;
 		c->dir = parent->st == ST_PERMS_EG ? SG_EGRESS : SG_INGRESS;
 		return SG_OK;
 	case ST_PAIR:
 	case ST_V4:
 	case ST_V6:
 	case ST_PL: {
+		/* Built in place; finish_perm completes it. */
 		struct sg_rule *r;
-		if (c->n_srcs == c->srcs_cap) {
-			size_t ncap = c->srcs_cap ? c->srcs_cap * 2 : 8;
-			void *np = realloc(c->srcs, ncap * sizeof(*c->srcs));
+		if (c->n_scratch == c->scratch_cap) {
+			size_t ncap = c->scratch_cap ? c->scratch_cap * 2 : 64;
+			void *np = realloc(c->scratch, ncap * sizeof(*c->scratch));
 			if (np == NULL)
 				return fail(c, SG_ENOMEM, "out of memory");
-			c->srcs = np;
-			c->srcs_cap = ncap;
+			c->scratch = np;
+			c->scratch_cap = ncap;
 		}
-		r = &c->srcs[c->n_srcs++];
+		r = &c->scratch[c->n_scratch++];
 		memset(r, 0, sizeof(*r));
 		r->source = st == ST_PAIR ? SG_SRC_GROUP : st == ST_V4 ? SG_SRC_CIDR4 :
 		    st == ST_V6 ? SG_SRC_CIDR6 : SG_SRC_PREFIX_LIST;
@@ -705,22 +730,21 @@ begin(struct ctx *c, enum st st, const struct frame *parent)
 	}
 }
 
-/* Build the permission's rules: one per source, protocol and ports normalized. */
+/* Complete the permission's rules (one per source): protocol and ports normalized. */
 static enum sg_status
 finish_perm(struct ctx *c)
 {
 	struct sg_rule tmpl;
-	struct sg_error nerr;
 	char q[80];
 	uint32_t index;
 	size_t i;
 
-	if (c->proto == NULL)
+	if (!c->has_proto)
 		return fail(c, SG_EPARSE, "an <ipPermissions%s> item has no <ipProtocol>",
 		    c->dir == SG_EGRESS ? "Egress" : "");
 	memset(&tmpl, 0, sizeof(tmpl));
 	if (!sg_protocol_parse(c->proto, &tmpl.protocol)) {
-		quote(c->proto, strlen(c->proto), q, sizeof(q));
+		quote(c->proto, c->proto_len, q, sizeof(q));
 		return fail(c, SG_EPARSE, "<ipProtocol> '%s' is not a protocol", q);
 	}
 	if (c->has_from != c->has_to)
@@ -729,22 +753,22 @@ finish_perm(struct ctx *c)
 	tmpl.has_ports = c->has_from;
 	tmpl.raw_from = c->has_from ? (int)c->from : 0;
 	tmpl.raw_to = c->has_to ? (int)c->to : 0;
-	sg_err_init(&nerr);
-	if (!sg_rule_normalize(&tmpl, &nerr))
+	/* No error record on the hot path: only a failure needs the message. */
+	if (!sg_rule_normalize(&tmpl, NULL)) {
+		struct sg_error nerr;
+		sg_err_init(&nerr);
+		(void)sg_rule_normalize(&tmpl, &nerr);
 		return fail(c, SG_EPARSE, "%s", nerr.msg);
+	}
 	index = c->dir == SG_EGRESS ? c->g.n_egress_perms++ : c->g.n_ingress_perms++;
 	c->perms++;
-	for (i = 0; i < c->n_srcs; i++) {
-		struct sg_rule *src = &c->srcs[i];
-		struct sg_rule *r;
-		char *praw = strdup(c->proto);
+	for (i = c->perm_first; i < c->n_scratch; i++) {
+		struct sg_rule *r = &c->scratch[i];
+		size_t pl = c->proto_len + 1;
 
-		if (praw == NULL || (r = sg_group_add_rule(&c->g)) == NULL) {
-			free(praw);
+		if ((r->protocol_raw = malloc(pl)) == NULL)
 			return fail(c, SG_ENOMEM, "out of memory");
-		}
-		*r = *src; /* the source's strings move into the rule */
-		memset(src, 0, sizeof(*src));
+		memcpy(r->protocol_raw, c->proto, pl);
 		r->direction = c->dir;
 		r->protocol = tmpl.protocol;
 		r->from_port = tmpl.from_port;
@@ -752,40 +776,44 @@ finish_perm(struct ctx *c)
 		r->has_ports = tmpl.has_ports;
 		r->raw_from = tmpl.raw_from;
 		r->raw_to = tmpl.raw_to;
-		r->protocol_raw = praw;
 		r->perm_index = index;
 		c->rules++;
 	}
-	c->n_srcs = 0;
 	perm_reset(c);
 	return SG_OK;
 }
 
-/* Ingress rules first, then egress, each in wire order (the elements may come reordered). */
+/*
+ * Hand the scratch rules to the group in one exact allocation: ingress rules
+ * first, then egress, each in wire order (the elements may come reordered).
+ */
 static enum sg_status
-order_rules(struct ctx *c)
+move_rules(struct ctx *c)
 {
 	struct sg_group *g = &c->g;
-	struct sg_rule *tmp;
-	size_t i, k = 0;
+	size_t i, k = 0, n = c->n_scratch;
 	bool sorted = true;
 
-	for (i = 1; i < g->n_rules; i++)
-		if (g->rules[i - 1].direction > g->rules[i].direction)
-			sorted = false;
-	if (sorted)
+	if (n == 0)
 		return SG_OK;
-	tmp = malloc(g->n_rules * sizeof(*tmp));
-	if (tmp == NULL)
+	g->rules = malloc(n * sizeof(*g->rules));
+	if (g->rules == NULL)
 		return fail(c, SG_ENOMEM, "out of memory");
-	for (i = 0; i < g->n_rules; i++)
-		if (g->rules[i].direction == SG_INGRESS)
-			tmp[k++] = g->rules[i];
-	for (i = 0; i < g->n_rules; i++)
-		if (g->rules[i].direction == SG_EGRESS)
-			tmp[k++] = g->rules[i];
-	memcpy(g->rules, tmp, g->n_rules * sizeof(*tmp));
-	free(tmp);
+	for (i = 1; i < n; i++)
+		if (c->scratch[i - 1].direction > c->scratch[i].direction)
+			sorted = false;
+	if (sorted) {
+		memcpy(g->rules, c->scratch, n * sizeof(*g->rules));
+	} else {
+		for (i = 0; i < n; i++)
+			if (c->scratch[i].direction == SG_INGRESS)
+				g->rules[k++] = c->scratch[i];
+		for (i = 0; i < n; i++)
+			if (c->scratch[i].direction == SG_EGRESS)
+				g->rules[k++] = c->scratch[i];
+	}
+	g->n_rules = g->rules_cap = n;
+	c->n_scratch = 0; /* the strings now belong to the group */
 	return SG_OK;
 }
 
@@ -796,16 +824,8 @@ finish_group(struct ctx *c)
 
 	if (c->g.group_id == NULL || c->g.group_id[0] == '\0')
 		return fail(c, SG_EPARSE, "a <securityGroupInfo> item has no <groupId>");
-	if (order_rules(c) != SG_OK)
+	if (move_rules(c) != SG_OK)
 		return c->status;
-	if (c->g.rules_cap > c->g.n_rules && c->g.n_rules > 0) {
-		/* Give back the growth slack: an account holds many small groups. */
-		void *np = realloc(c->g.rules, c->g.n_rules * sizeof(*c->g.rules));
-		if (np != NULL) {
-			c->g.rules = np;
-			c->g.rules_cap = c->g.n_rules;
-		}
-	}
 	if (c->where->region != NULL && (c->g.region = strdup(c->where->region)) == NULL)
 		return fail(c, SG_ENOMEM, "out of memory");
 	dst = sg_inventory_add_group(c->inv);
@@ -923,6 +943,7 @@ push(struct ctx *c, enum st st, enum fld fld, const xmlChar *name)
 	c->stack[c->depth].st = st;
 	c->stack[c->depth].fld = fld;
 	c->stack[c->depth].name = name;
+	c->stack[c->depth].node = NULL;
 	c->depth++;
 	if (st == ST_TEXT)
 		c->text_len = 0;
@@ -940,10 +961,13 @@ pop(struct ctx *c)
 	return end(c, &f);
 }
 
+/*
+ * An element starts. `name` is the node's local name, interned in the
+ * reader's dictionary (what xmlTextReaderConstLocalName returns for an element).
+ */
 static enum sg_status
-on_element(struct ctx *c)
+on_element(struct ctx *c, const xmlChar *name)
 {
-	const xmlChar *name = xmlTextReaderConstLocalName(c->reader);
 	enum st pst;
 	unsigned i;
 
@@ -984,15 +1008,14 @@ on_element(struct ctx *c)
 	return push(c, ST_SKIP, F_NONE, name);
 }
 
+/* Text or CDATA; v is the node's content (what xmlTextReaderConstValue returns). */
 static enum sg_status
-on_text(struct ctx *c)
+on_text(struct ctx *c, const xmlChar *v)
 {
-	const xmlChar *v;
 	size_t n;
 
 	if (c->depth == 0 || c->stack[c->depth - 1].st != ST_TEXT)
 		return SG_OK; /* white space between elements, or text of skipped ones */
-	v = xmlTextReaderConstValue(c->reader);
 	if (v == NULL)
 		return SG_OK;
 	n = strlen((const char *)v);
@@ -1054,23 +1077,39 @@ walk(struct ctx *c)
 		return fail(c, SG_ENOMEM, "out of memory");
 
 	while (c->status == SG_OK && (ret = xmlTextReaderRead(c->reader)) == 1) {
-		switch (xmlTextReaderNodeType(c->reader)) {
-		case XML_READER_TYPE_ELEMENT:
-			if (on_element(c) == SG_OK && xmlTextReaderIsEmptyElement(c->reader))
+		/*
+		 * The node's own type first: xmlTextReaderNodeType() scans every
+		 * text node to tell white space from text, which this walk does not
+		 * need; it is asked only to tell an element's start from its end.
+		 */
+		xmlNodePtr n = xmlTextReaderCurrentNode(c->reader);
+		if (n == NULL)
+			continue;
+		switch (n->type) {
+		case XML_ELEMENT_NODE:
+			/*
+			 * Start or end? The reader reports an element's end on the
+			 * same node as its start, and that node is on top of our stack
+			 * (it stays allocated while open, so no other element can
+			 * have its address); any other element node is a start.
+			 */
+			if (c->depth > 0 && c->stack[c->depth - 1].node == (const void *)n)
 				pop(c);
+			else if (on_element(c, n->name) == SG_OK) {
+				c->stack[c->depth - 1].node = n;
+				if (xmlTextReaderIsEmptyElement(c->reader))
+					pop(c);
+			}
 			break;
-		case XML_READER_TYPE_END_ELEMENT:
-			pop(c);
+		case XML_TEXT_NODE:
+		case XML_CDATA_SECTION_NODE:
+			on_text(c, n->content);
 			break;
-		case XML_READER_TYPE_TEXT:
-		case XML_READER_TYPE_CDATA:
-		case XML_READER_TYPE_WHITESPACE:
-		case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
-			on_text(c);
-			break;
-		case XML_READER_TYPE_DOCUMENT_TYPE:
-		case XML_READER_TYPE_ENTITY_REFERENCE:
-		case XML_READER_TYPE_ENTITY:
+		case XML_DTD_NODE:
+		case XML_DOCUMENT_TYPE_NODE:
+		case XML_ENTITY_REF_NODE:
+		case XML_ENTITY_NODE:
+		case XML_ENTITY_DECL:
 			/* Unreachable past the prolog check; kept as a second lock. */
 			fail(c, SG_EPARSE, "DTDs and entity references are not allowed");
 			break;
