@@ -26,6 +26,7 @@
 #include "sg_log.h"
 #include "sg_scan.h"
 #include "sg_sts.h"
+#include "sg_util.h"
 
 /* ---- a small set of strings (tokens seen, group ids seen) ----------------- */
 
@@ -104,7 +105,13 @@ struct region_job {
 	enum sg_region_state state;
 	char *error_code;
 	char *error_message;
-	/* the DescribeSecurityGroups chain (only its own callbacks touch these) */
+	/*
+	 * The DescribeSecurityGroups chain. Its callbacks hold page_lock: with
+	 * the next page asked for before this one is parsed, two of them can run
+	 * at once, and pages must be read in order.
+	 */
+	pthread_mutex_t page_lock;
+	bool stopped;             /* the chain ended early: discard pages still coming */
 	unsigned page;            /* pages read */
 	unsigned empty_streak;
 	struct strset tokens;
@@ -443,6 +450,77 @@ after_page(struct region_job *rj, size_t first, struct sg_error *err)
 	return SG_OK;
 }
 
+/*
+ * The page's nextToken, read from the tail of the bytes when it is the
+ * document's last element -- "<nextToken>TOKEN</nextToken></...Response>",
+ * as AWS and the stand-ins write it -- and made only of token characters;
+ * NULL otherwise (then the next page waits for the parse). This only lets
+ * the next request go out while the page is parsed: the parser reads the
+ * token properly and must find the same one.
+ */
+static char *
+tail_token(const char *body, size_t len)
+{
+	static const char open[] = "<nextToken>", close[] = "</nextToken>";
+	const char *end = body + len, *p, *q, *t;
+	size_t n;
+
+	if (body == NULL)
+		return NULL;
+	p = end;
+	while (p > body && (p[-1] == ' ' || p[-1] == '\n' || p[-1] == '\r' || p[-1] == '\t'))
+		p--;
+	/* </DescribeSecurityGroupsResponse> */
+	q = p;
+	while (q > body && q[-1] != '<')
+		q--;
+	if (q == body || (size_t)(p - q) < 2 || q[0] != '/' || p[-1] != '>')
+		return NULL;
+	p = q - 1;
+	while (p > body && (p[-1] == ' ' || p[-1] == '\n' || p[-1] == '\r' || p[-1] == '\t'))
+		p--;
+	if ((size_t)(p - body) < sizeof(close) - 1 ||
+	    memcmp(p - (sizeof(close) - 1), close, sizeof(close) - 1) != 0)
+		return NULL;
+	p -= sizeof(close) - 1;
+	for (t = p; t > body && t[-1] != '>'; t--) {
+		char ch = t[-1];
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    ch == '+' || ch == '/' || ch == '=' || ch == '-' || ch == '_' || ch == '.' ||
+		    ch == '~'))
+			return NULL;
+		if (p - t > 8192)
+			return NULL;
+	}
+	n = (size_t)(p - t);
+	if (n == 0 || (size_t)(t - body) < sizeof(open) - 1 ||
+	    memcmp(t - (sizeof(open) - 1), open, sizeof(open) - 1) != 0)
+		return NULL;
+	return strndup(t, n);
+}
+
+/*
+ * Before asking for the page after page `page` with the token it carried: no
+ * loop, no runaway. Changes nothing when it fails (the token is remembered
+ * only when it passes).
+ */
+static enum sg_status
+page_guard(struct region_job *rj, const char *token, unsigned page, struct sg_error *err)
+{
+	int added;
+
+	if (page >= rj->scan->max_pages)
+		return sg_err_set(err, SG_ELIMIT, "%s DescribeSecurityGroups: more than %u pages; "
+		    "stopped", rj->name, rj->scan->max_pages);
+	added = strset_add(&rj->tokens, token);
+	if (added < 0)
+		return sg_err_set(err, SG_ENOMEM, "out of memory");
+	if (added == 0)
+		return sg_err_set(err, SG_EAWS, "%s DescribeSecurityGroups page %u: the NextToken "
+		    "repeats an earlier one; paging does not advance", rj->name, page);
+	return SG_OK;
+}
+
 static void
 on_sg_page(void *ctx, struct sg_aws_response *resp, enum sg_status st, const struct sg_error *err)
 {
@@ -451,65 +529,84 @@ on_sg_page(void *ctx, struct sg_aws_response *resp, enum sg_status st, const str
 	struct sg_ec2_page pg;
 	struct sg_ec2_where w;
 	struct sg_error perr;
-	size_t first = rj->inv->n_groups;
-	int added;
+	size_t first;
+	char *early = NULL;
+	bool submitted = false;
 
+	sg_err_init(&perr);
+	sg_ec2_page_init(&pg);
+	pthread_mutex_lock(&rj->page_lock);
+	first = rj->inv->n_groups;
 	hook_response(s, resp, rj->page + 1, st);
+	if (rj->stopped)
+		goto out; /* asked for ahead, but the chain has ended since */
 	if (st != SG_OK) {
 		region_fail(rj, st, err, NULL);
-		chain_end(rj);
-		return;
+		goto stop;
 	}
-	sg_err_init(&perr);
+	/* Ask for the next page first, then parse this one while it travels. */
+	early = tail_token(resp->body.data, resp->body.len);
+	if (early != NULL) {
+		struct sg_error gerr;
+		sg_err_init(&gerr);
+		if (page_guard(rj, early, rj->page + 1, &gerr) != SG_OK) {
+			/* Read the page anyway; the check after the parse says why it stops. */
+			free(early);
+			early = NULL;
+		} else if ((st = submit_sg_page(rj, early, &perr)) != SG_OK) {
+			goto fail;
+		} else {
+			submitted = true;
+		}
+	}
 	memset(&w, 0, sizeof(w));
 	w.region = rj->name;
 	w.page = rj->page + 1;
 	st = sg_ec2_parse_groups(&pg, rj->inv, resp->body.data, resp->body.len, &w, &perr);
 	if (st != SG_OK) {
 		/* Groups completed before the bad spot stay; the region is marked. */
-		region_fail(rj, st, &perr, NULL);
 		report_progress(s, 0, pg.groups, false);
-		sg_ec2_page_dispose(&pg);
-		chain_end(rj);
-		return;
+		goto fail;
 	}
 	rj->page++;
 	rj->empty_streak = pg.groups == 0 ? rj->empty_streak + 1 : 0;
 	report_progress(s, 1, pg.groups, false);
 	if ((st = after_page(rj, first, &perr)) != SG_OK)
-		goto stop;
-	if (pg.next_token == NULL)
-		goto done;
-	added = strset_add(&rj->tokens, pg.next_token);
-	if (added < 0) {
-		st = sg_err_set(&perr, SG_ENOMEM, "out of memory");
-		goto stop;
-	}
-	if (added == 0) {
-		st = sg_err_set(&perr, SG_EAWS, "%s DescribeSecurityGroups page %u: the NextToken "
-		    "repeats an earlier one; paging does not advance", rj->name, rj->page);
-		goto stop;
-	}
-	if (rj->empty_streak >= SG_SCAN_MAX_EMPTY_PAGES) {
+		goto fail;
+	if (pg.next_token != NULL && rj->empty_streak >= SG_SCAN_MAX_EMPTY_PAGES) {
 		st = sg_err_set(&perr, SG_EAWS, "%s DescribeSecurityGroups page %u: %u empty pages "
 		    "in a row, each with a new NextToken; paging does not advance", rj->name,
 		    rj->page, rj->empty_streak);
-		goto stop;
+		goto fail;
 	}
-	if (rj->page >= s->max_pages) {
-		st = sg_err_set(&perr, SG_ELIMIT, "%s DescribeSecurityGroups: more than %u pages; "
-		    "stopped", rj->name, s->max_pages);
-		goto stop;
+	if (early != NULL) {
+		if (pg.next_token == NULL || strcmp(pg.next_token, early) != 0) {
+			st = sg_err_set(&perr, SG_EPARSE, "%s DescribeSecurityGroups page %u: the "
+			    "nextToken read at the end of the page is not the one the page holds",
+			    rj->name, rj->page);
+			goto fail;
+		}
+		goto out; /* the next page is on its way */
 	}
-	if ((st = submit_sg_page(rj, pg.next_token, &perr)) != SG_OK)
-		goto stop;
-	sg_ec2_page_dispose(&pg);
-	return;
-stop:
+	if (pg.next_token == NULL)
+		goto stop; /* the last page: the chain ends here */
+	/* The token was not at the tail: ask now. */
+	if ((st = page_guard(rj, pg.next_token, rj->page, &perr)) != SG_OK ||
+	    (st = submit_sg_page(rj, pg.next_token, &perr)) != SG_OK)
+		goto fail;
+	submitted = true;
+	goto out;
+fail:
 	region_fail(rj, st, &perr, NULL);
-done:
+stop:
+	rj->stopped = true;
+out:
+	pthread_mutex_unlock(&rj->page_lock);
+	/* Exactly one callback ends the chain: the one that asked for no more. */
+	if (!submitted && (rj->stopped || st != SG_OK))
+		chain_end(rj);
+	free(early);
 	sg_ec2_page_dispose(&pg);
-	chain_end(rj);
 }
 
 /* ---- planning: DescribeRegions and STS ---------------------------------------- */
@@ -524,11 +621,17 @@ start_regions(struct scan *s)
 	pthread_mutex_lock(&s->lock);
 	s->progress.regions_total = total;
 	pthread_mutex_unlock(&s->lock);
-	for (i = 0; i < s->n_jobs; i++) {
-		struct region_job *rj = &s->jobs[i];
+	/*
+	 * The API region goes first: its connection is already open (it just
+	 * answered DescribeRegions) and it is usually the home region, the one
+	 * with the most groups. The others follow in order.
+	 */
+	for (i = 0; i < 2 * s->n_jobs; i++) {
+		struct region_job *rj = &s->jobs[i % s->n_jobs];
+		bool api = strcmp(rj->name, s->api_region) == 0;
 		struct sg_error err;
 
-		if (!rj->enabled)
+		if (!rj->enabled || (i < s->n_jobs) != api)
 			continue;
 		sg_err_init(&err);
 		rj->outstanding = 1;
@@ -620,6 +723,7 @@ plan(struct scan *s, const struct sg_ec2_region_list *listed, struct sg_error *e
 		snprintf(rj->name, sizeof(rj->name), "%s", names[i]);
 		rj->enabled = r == NULL || r->enabled;
 		pthread_mutex_init(&rj->lock, NULL);
+		pthread_mutex_init(&rj->page_lock, NULL);
 		rj->inv = sg_inventory_new();
 		s->n_jobs++;
 		if (rj->inv == NULL) {
@@ -774,6 +878,7 @@ scan_dispose(struct scan *s)
 		strset_dispose(&rj->group_ids);
 		strset_dispose(&rj->pl_ids);
 		pthread_mutex_destroy(&rj->lock);
+		pthread_mutex_destroy(&rj->page_lock);
 	}
 	free(s->jobs);
 	pthread_mutex_destroy(&s->lock);
@@ -797,6 +902,7 @@ sg_scan_run(struct sg_inventory *inv, struct sg_aws *aws, const struct sg_scan_o
 	enum sg_status st;
 	const char *def[1];
 	struct sg_scan_options o = *opt;
+	uint64_t t0 = sg_now_ms();
 
 	memset(&s, 0, sizeof(s));
 	pthread_mutex_init(&s.lock, NULL);
@@ -856,6 +962,9 @@ wait:
 		}
 	}
 	st = merge(&s, inv, err);
+	sg_log_debug("scan: %zu regions (%zu to scan), %zu pages, %zu groups in %llu ms",
+	    s.n_jobs, s.progress.regions_total, s.progress.pages, s.progress.groups,
+	    (unsigned long long)(sg_now_ms() - t0));
 out:
 	scan_dispose(&s);
 	return st;
