@@ -79,6 +79,9 @@ echo >&2
 : >"$tmp/credentials"
 chmod 600 "$tmp/config" "$tmp/credentials"
 
+# The person running the demo reads the table, whether or not stdout is a
+# terminal (make may pipe it); extra arguments replace it.
+[ $# -eq 0 ] && set -- --format table
 echo "\$ sg-audit --regions all --endpoint-url $SG_ENDPOINT $*"
 env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
 	-u AWS_ROLE_ARN -u AWS_WEB_IDENTITY_TOKEN_FILE -u AWS_CONTAINER_CREDENTIALS_FULL_URI \
