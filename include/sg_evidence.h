@@ -7,7 +7,7 @@
  * Layout of a bundle (every name deterministic, every file written
  * atomically with sg_file_write_atomic):
  *
- *   DIR/raw/<region>/<service>-<Action>[-<subject>]-p<NNN>.xml   body as received
+ *   DIR/raw/<region>/<service>-<Action>[-<subject>]-p<NNN>[-dN].xml   body as received
  *   DIR/raw/<region>/<service>-<Action>[-<subject>]-p<NNN>.meta.json
  *   DIR/report.json                 the JSON report of the scan
  *   DIR/policies/<PolicyID>.json    every policy file evaluated
@@ -117,9 +117,13 @@ struct sg_evidence_response {
 
 /*
  * Store one response: the body unmodified in raw/<region>/<name>.xml (or
- * .json) and its metadata in <name>.meta.json. Thread-safe. SG_EINVAL for a
- * bad region/action/subject name, a page > SG_EVIDENCE_MAX_PAGE, a name
- * already added, or a finished bundle.
+ * .json) and its metadata in <name>.meta.json. Thread-safe. The same
+ * (region, action, subject, page) received again — a scan that asked for
+ * the next page ahead and then stopped — is kept too, as <name>-d2, -d3 ...
+ * in the order added, with "received_as" 2, 3 ... in its metadata; verify
+ * never uses those for the inventory. SG_EINVAL for a bad
+ * region/action/subject name, a page > SG_EVIDENCE_MAX_PAGE, or a finished
+ * bundle.
  */
 enum sg_status sg_evidence_add_response(struct sg_evidence *ev,
                                         const struct sg_evidence_response *r,

@@ -62,6 +62,8 @@ struct sg_evidence {
 	bool has_waivers;
 	char *waivers_source;
 	bool has_report;
+	char **claims;     /* response base names taken (raw/<region>/<base>) */
+	size_t n_claims, cap_claims;
 };
 
 /* ------------------------------------------------------------- redaction */
@@ -561,6 +563,9 @@ sg_evidence_free(struct sg_evidence *ev)
 	for (i = 0; i < ev->argc; i++)
 		free(ev->argv[i]);
 	free(ev->argv);
+	for (i = 0; i < ev->n_claims; i++)
+		free(ev->claims[i]);
+	free(ev->claims);
 	free(ev->waivers_source);
 	free(ev->dir);
 	pthread_mutex_destroy(&ev->mu);
@@ -732,18 +737,69 @@ str_or_null(const char *s)
 	return s != NULL && *s ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
+/*
+ * Take a response's base name "raw/<region>/<base>". The same page can
+ * arrive twice: a scan that asks for the next page before parsing this one
+ * receives that request's answer even when this page then fails, under the
+ * page number it was not given. Both answers are evidence: the first keeps
+ * the name, a later one is "<base>-d2", "-d3", ... (*dup_out 2, 3, ...),
+ * in the order they were added, so numbering stays deterministic.
+ */
+static enum sg_status
+claim_base(struct sg_evidence *ev, const char *rel_base, char *out, size_t cap,
+           unsigned *dup_out, struct sg_error *err)
+{
+	struct sg_error e;
+	unsigned d;
+	size_t i;
+
+	sg_err_init(&e);
+	pthread_mutex_lock(&ev->mu);
+	for (d = 1; d < 100; d++) {
+		bool taken = false;
+		int n = d == 1 ? snprintf(out, cap, "%s", rel_base) :
+		    snprintf(out, cap, "%s-d%u", rel_base, d);
+		if (n < 0 || (size_t)n >= cap)
+			break;
+		for (i = 0; i < ev->n_claims && !taken; i++)
+			taken = strcmp(ev->claims[i], out) == 0;
+		if (taken)
+			continue;
+		if (ev->n_claims == ev->cap_claims) {
+			size_t nc = ev->cap_claims ? ev->cap_claims * 2 : 64;
+			char **ncl = realloc(ev->claims, nc * sizeof(*ncl));
+			if (ncl == NULL)
+				break;
+			ev->claims = ncl;
+			ev->cap_claims = nc;
+		}
+		if ((ev->claims[ev->n_claims] = strdup(out)) == NULL)
+			break;
+		ev->n_claims++;
+		*dup_out = d;
+		pthread_mutex_unlock(&ev->mu);
+		return SG_OK;
+	}
+	if (d < 100)
+		sg_err_set(&e, SG_ENOMEM, "evidence: %s: out of memory or name too long", rel_base);
+	else
+		sg_err_set(&e, SG_ELIMIT, "evidence: %s: received 99 times", rel_base);
+	pthread_mutex_unlock(&ev->mu);
+	return fail(ev, err, &e);
+}
+
 enum sg_status
 sg_evidence_add_response(struct sg_evidence *ev, const struct sg_evidence_response *r,
                          struct sg_error *err)
 {
-	char base[320], rel[480], meta_rel[512], when[32], sha[65];
+	char base[320], rel[480], claimed[480], meta_rel[512], when[32], sha[65];
 	const char *ext, *withheld;
 	const char *body = r->body ? r->body : "";
 	size_t body_len = r->body ? r->body_len : 0;
 	struct sg_error e;
 	cJSON *m = NULL, *req;
 	char *text = NULL, *endpoint = NULL;
-	unsigned page;
+	unsigned page, dup = 1;
 	enum sg_status st;
 
 	sg_err_init(&e);
@@ -773,8 +829,14 @@ sg_evidence_add_response(struct sg_evidence *ev, const struct sg_evidence_respon
 	page = r->page == 0 ? 1 : r->page;
 	snprintf(base, sizeof(base), "%s-%s%s%s-p%03u", r->service, r->action,
 	    r->subject ? "-" : "", r->subject ? r->subject : "", page);
-	snprintf(rel, sizeof(rel), "raw/%s/%s.%s", r->region, base, ext);
-	snprintf(meta_rel, sizeof(meta_rel), "raw/%s/%s.meta.json", r->region, base);
+	snprintf(rel, sizeof(rel), "raw/%s/%s", r->region, base);
+	if (claim_base(ev, rel, claimed, sizeof(claimed), &dup, err) != SG_OK)
+		return ev->fail.status;
+	if (snprintf(rel, sizeof(rel), "%s.%s", claimed, ext) >= (int)sizeof(rel) ||
+	    snprintf(meta_rel, sizeof(meta_rel), "%s.meta.json", claimed) >= (int)sizeof(meta_rel)) {
+		sg_err_set(&e, SG_EINVAL, "evidence: %s: name too long", claimed);
+		return fail(ev, err, &e);
+	}
 	withheld = withheld_reason(r->action, body, body_len);
 	if (withheld != NULL) {
 		body = "";
@@ -808,6 +870,8 @@ sg_evidence_add_response(struct sg_evidence *ev, const struct sg_evidence_respon
 	cJSON_AddStringToObject(m, "action", r->action);
 	cJSON_AddItemToObject(m, "subject", str_or_null(r->subject));
 	cJSON_AddNumberToObject(m, "page", page);
+	/* 1: the first answer under this page number; 2, 3...: received again (claim_base). */
+	cJSON_AddNumberToObject(m, "received_as", dup);
 	cJSON_AddStringToObject(m, "response_file", strrchr(rel, '/') + 1);
 	cJSON_AddNumberToObject(m, "response_bytes", (double)body_len);
 	cJSON_AddStringToObject(m, "response_sha256", sha);

@@ -34,6 +34,7 @@
 #include "sg_policy.h"
 #include "sg_record.h"
 #include "sg_report.h"
+#include "sg_scan.h"
 #include "sg_sts.h"
 #include "sg_util.h"
 #include "sg_waiver.h"
@@ -50,6 +51,7 @@ struct raw {
 	char *next_token_sent;  /* request parameter NextToken; NULL = none */
 	char *prefix_list_id;   /* request parameter PrefixListId */
 	unsigned page;
+	unsigned received_as;   /* 1, or 2.. for an answer received again (sg_evidence.h) */
 	long http_status;
 	bool withheld;
 };
@@ -176,6 +178,7 @@ load_raws(struct rd *d, struct sg_error *err)
 		r->action = strdup(action);
 		r->subject = dup0(jstr(m, "subject"));
 		r->page = (unsigned)jnum(m, "page", 0);
+		r->received_as = (unsigned)jnum(m, "received_as", 1);
 		r->http_status = (long)jnum(m, "http_status", 0);
 		r->withheld = jstr(m, "withheld") != NULL;
 		req = cJSON_GetObjectItemCaseSensitive(m, "request");
@@ -429,7 +432,7 @@ region_rebuild(struct rd *d, struct sg_inventory *rinv, struct sg_region_coverag
 	bool scanned = cov->state == SG_REGION_SCANNED;
 	char **pl_ids = NULL, *prev_next = NULL;
 	size_t n_pl = 0, i, k;
-	unsigned expect = 1;
+	unsigned expect = 1, empty_streak = 0;
 	bool chain_open = false, failed_page = false;
 	struct idset seen = { NULL, 0, 0 };
 	int rep;
@@ -446,17 +449,27 @@ region_rebuild(struct rd *d, struct sg_inventory *rinv, struct sg_region_coverag
 
 		if (strcmp(r->region, region) != 0 || strcmp(r->action, "DescribeSecurityGroups") != 0)
 			continue;
+		if (r->received_as > 1)
+			continue; /* asked for ahead and answered again: never used by the scan */
 		if (r->page != expect) {
-			diff(d, r->meta_path, "DescribeSecurityGroups page %u follows page %u: "
-			    "a page is missing or out of order", r->page, expect - 1);
+			/* In a region the scan did not finish, the chain simply ended there. */
+			if (scanned)
+				diff(d, r->meta_path, "DescribeSecurityGroups page %u follows page %u: "
+				    "a page is missing or out of order", r->page, expect - 1);
+			break;
+		}
+		if (expect > 1 && (prev_next == NULL || r->next_token_sent == NULL ||
+		    strcmp(prev_next, r->next_token_sent) != 0)) {
+			/*
+			 * A page asked for ahead with a token that the parse then
+			 * contradicted: the scan stopped before it (and discarded it).
+			 */
+			if (scanned)
+				diff(d, r->meta_path, "NextToken sent is not the one page %u returned: "
+				    "the pages are not one chain", r->page - 1);
 			break;
 		}
 		expect++;
-		if ((expect > 2) &&
-		    (prev_next == NULL || r->next_token_sent == NULL ||
-		     strcmp(prev_next, r->next_token_sent) != 0))
-			diff(d, r->meta_path, "NextToken sent is not the one page %u returned: the "
-			    "pages are not one chain", r->page - 1);
 		free(prev_next);
 		prev_next = NULL;
 		chain_open = false;
@@ -513,6 +526,11 @@ region_rebuild(struct rd *d, struct sg_inventory *rinv, struct sg_region_coverag
 		}
 		d->v->out->responses_parsed++;
 		cov->pages++;
+		empty_streak = pg.groups == 0 ? empty_streak + 1 : 0;
+		if (pg.next_token != NULL && empty_streak >= SG_SCAN_MAX_EMPTY_PAGES) {
+			sg_ec2_page_dispose(&pg);
+			break; /* the scan's guard: paging that does not advance */
+		}
 		if (pg.next_token != NULL) {
 			prev_next = pg.next_token;
 			pg.next_token = NULL;
@@ -553,7 +571,8 @@ region_rebuild(struct rd *d, struct sg_inventory *rinv, struct sg_region_coverag
 
 			if (strcmp(r->region, region) != 0 ||
 			    strcmp(r->action, "GetManagedPrefixListEntries") != 0 ||
-			    r->prefix_list_id == NULL || strcmp(r->prefix_list_id, pl_ids[k]) != 0)
+			    r->prefix_list_id == NULL || strcmp(r->prefix_list_id, pl_ids[k]) != 0 ||
+			    r->received_as > 1)
 				continue;
 			any = true;
 			if (r->page != pexpect ||

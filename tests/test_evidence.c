@@ -246,6 +246,12 @@ make_bundle(void)
 	    "Action=DescribeSecurityGroups&Version=2016-11-15&MaxResults=1000");
 	add_resp(ev, "ec2", "us-east-1", "DescribeSecurityGroups", NULL, 2, page2,
 	    "Action=DescribeSecurityGroups&Version=2016-11-15&MaxResults=1000&NextToken=tok%2F2%2B%3D");
+	/*
+	 * The same page number answered again (a scan that asked ahead, then
+	 * stopped): kept as p002-d2, never used for the inventory.
+	 */
+	add_resp(ev, "ec2", "us-east-1", "DescribeSecurityGroups", NULL, 2, page1,
+	    "Action=DescribeSecurityGroups&Version=2016-11-15&MaxResults=1000&NextToken=other");
 	add_resp(ev, "ec2", "us-east-1", "GetManagedPrefixListEntries", "pl-0123456789abcdef0", 1,
 	    pl_page, "Action=GetManagedPrefixListEntries&Version=2016-11-15&"
 	    "PrefixListId=pl-0123456789abcdef0&MaxResults=100");
@@ -314,7 +320,7 @@ make_bundle(void)
 	run.n_regions_requested = 1;
 	if (sg_evidence_finish(ev, &run, m.manifest_sha, &err) != SG_OK)
 		fail_msg("%s", err.msg);
-	assert_int_equal(sg_evidence_responses(ev), 4);
+	assert_int_equal(sg_evidence_responses(ev), 5);
 
 	sg_buf_dispose(&out);
 	sg_report_free(rep);
@@ -436,6 +442,8 @@ test_writer_layout_hashes_and_manifest(void **state)
 		"raw/us-east-1/ec2-DescribeSecurityGroups-p001.xml",
 		"raw/us-east-1/ec2-DescribeSecurityGroups-p001.meta.json",
 		"raw/us-east-1/ec2-DescribeSecurityGroups-p002.xml",
+		"raw/us-east-1/ec2-DescribeSecurityGroups-p002-d2.xml",
+		"raw/us-east-1/ec2-DescribeSecurityGroups-p002-d2.meta.json",
 		"raw/us-east-1/ec2-GetManagedPrefixListEntries-pl-0123456789abcdef0-p001.xml",
 		"raw/us-east-1/sts-GetCallerIdentity-p001.xml",
 		"report.json", "waivers.json", "manifest.json", "SHA256SUMS",
@@ -626,27 +634,33 @@ test_writer_duplicate_and_bad_names(void **state)
 	assert_int_equal(sg_evidence_add_file(ev, "manifest.json", "{}", 2, NULL, &err), SG_EINVAL);
 	sg_evidence_free(ev);
 
-	/* Fresh writer: a duplicate page is refused. */
+	/* Fresh writer: a page received again is kept under another name. */
 	rm_rf(d);
 	free(d);
 	d = tmpdir();
 	snprintf(path, sizeof(path), "%s/b", d);
 	assert_int_equal(sg_evidence_open(&ev, path, 0, NULL, &err), SG_OK);
 	add_resp(ev, "ec2", "eu-west-1", "DescribeRegions", NULL, 1, "<x/>", "Action=DescribeRegions");
-	{
-		struct sg_evidence_response r;
-		memset(&r, 0, sizeof(r));
-		r.service = "ec2";
-		r.region = "eu-west-1";
-		r.action = "DescribeRegions";
-		r.page = 1;
-		sg_err_init(&err);
-		assert_int_equal(sg_evidence_add_response(ev, &r, &err), SG_EINVAL);
-		assert_non_null(strstr(err.msg, "added twice"));
-	}
+	/* The same page again is kept under -d2, then -d3; page 0 is page 1. */
+	add_resp(ev, "ec2", "eu-west-1", "DescribeRegions", NULL, 1, "<y/>", "Action=DescribeRegions");
+	add_resp(ev, "ec2", "eu-west-1", "DescribeRegions", NULL, 0, "<z/>", "Action=DescribeRegions");
 	memset(&run, 0, sizeof(run));
-	assert_int_not_equal(sg_evidence_finish(ev, &run, sha, &err), SG_OK);
+	assert_int_equal(sg_evidence_finish(ev, &run, sha, &err), SG_OK);
 	sg_evidence_free(ev);
+	{
+		size_t len;
+		char *y = slurp(path, "raw/eu-west-1/ec2-DescribeRegions-p001-d2.xml", &len);
+		char *z = slurp(path, "raw/eu-west-1/ec2-DescribeRegions-p001-d3.xml", &len);
+		char *meta = slurp(path, "raw/eu-west-1/ec2-DescribeRegions-p001-d3.meta.json", &len);
+		assert_non_null(y);
+		assert_non_null(z);
+		assert_string_equal(y, "<y/>");
+		assert_string_equal(z, "<z/>");
+		assert_non_null(strstr(meta, "\"received_as\":\t3"));
+		free(y);
+		free(z);
+		free(meta);
+	}
 
 	/* Names a bundle file cannot have. */
 	rm_rf(d);
@@ -817,7 +831,7 @@ test_verify_good_bundle(void **state)
 		fail_msg("problems:\n%s", p.text);
 	assert_int_equal(res.problems, 0);
 	assert_true(res.rederived);
-	assert_int_equal(res.responses, 4);
+	assert_int_equal(res.responses, 5);
 	assert_int_equal(res.responses_parsed, 4); /* 2 pages, 1 prefix list, STS */
 	assert_int_equal(res.groups, 3);
 	assert_true(res.findings_derived >= 4);
