@@ -247,6 +247,15 @@ evaluate_and_report(struct sg_inventory *inv, const struct sg_report_cli *rcli,
 	now = run_clock();
 	if ((st = sg_policy_eval(inv, ps, ws, scope, now, &res, &err)) != SG_OK)
 		goto fail;
+	/* An expired or stale waiver is reported, never silently ignored. */
+	{
+		size_t k;
+		for (k = 0; k < res->n_waivers; k++)
+			if (res->waivers[k].state != SG_WAIVER_REPORT_USED)
+				fprintf(stderr, "sg-audit: scan: %s: %s\n",
+				    sg_waiver_report_state_name(res->waivers[k].state),
+				    res->waivers[k].message);
+	}
 	if ((r = sg_report_new()) == NULL || (scope_str = scope_text(scope->tags, scope->n_tags)) ==
 	    NULL) {
 		st = sg_err_set(&err, SG_ENOMEM, "out of memory");

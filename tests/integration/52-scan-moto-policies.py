@@ -153,7 +153,14 @@ def check_waiver(c):
                      "Rule": {"Protocol": "tcp", "FromPort": 1433, "ToPort": 1433,
                               "Source": "0.0.0.0/0"},
                      "Reason": "legacy reporting DB", "Owner": "dba@example.com",
-                     "Ticket": "SEC-15", "Expires": "2999-12-31"}]}, f)
+                     "Ticket": "SEC-15", "Expires": "2999-12-31"},
+                    {"PolicyID": "AWS.SecurityGroup.InternetExposure", "GroupId": gid,
+                     "Rule": {"Protocol": "tcp", "FromPort": 22},
+                     "Reason": "no such rule", "Owner": "ops@example.com",
+                     "Ticket": "SEC-99", "Expires": "2999-12-31"},
+                    {"PolicyID": "AWS.SecurityGroup.InternetExposure", "GroupId": gid,
+                     "Reason": "long gone", "Owner": "ops@example.com",
+                     "Ticket": "SEC-1", "Expires": "2001-01-31"}]}, f)
             args = [SG_AUDIT, "scan", "--endpoint-url", m.url, "--regions", "eu-west-1",
                     "--format", "json", "--no-progress", "--waivers", wpath]
             env = dict(m.env("eu-west-1"), SG_POLICY_DIR=ENV_BASE["SG_POLICY_DIR"])
@@ -169,6 +176,10 @@ def check_waiver(c):
                     len(hits) == 1 and hits[0]["status"] == "WAIVED"
                     and "SEC-15" in (hits[0].get("waiver") or ""),
                     "exit %s, %r, %s" % (p.returncode, hits, p.stderr.strip()[:200]))
+            c.check("waiver through the scan: a stale and an expired waiver are reported",
+                    "STALE: waiver 2 (ticket SEC-99) matches no failing finding" in p.stderr
+                    and "EXPIRED: waiver 3 (ticket SEC-1) expired on 2001-01-31" in p.stderr,
+                    p.stderr.strip()[:300])
 
 
 def main():
