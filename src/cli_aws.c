@@ -198,14 +198,14 @@ sg_cli_aws_open(const struct sg_cli_aws *o, struct sg_cli_aws_session *s, struct
 		snprintf(cfg.region, sizeof(cfg.region), "%s", o->region);
 
 	/*
-	 * The profile's settings (region, max_attempts, ca_bundle, endpoint_url),
-	 * each only where neither a flag nor the environment set it: a provider
-	 * without hooks, just to read the files.
+	 * The profile's settings (region, max_attempts, ca_bundle, endpoint_url,
+	 * use_fips_endpoint), each only where neither a flag nor the environment
+	 * set it: a provider without hooks, just to read the files.
 	 */
 	{
 		struct sg_creds_provider *tmp;
 		static const char *const keys[] = { "region", "max_attempts", "ca_bundle",
-			"endpoint_url" };
+			"endpoint_url", "use_fips_endpoint" };
 		char *val;
 		size_t k;
 
@@ -248,6 +248,9 @@ sg_cli_aws_open(const struct sg_cli_aws *o, struct sg_cli_aws_session *s, struct
 				} else {
 					snprintf(cfg.endpoint_url, sizeof(cfg.endpoint_url), "%s", val);
 				}
+			} else if (k == 4 && getenv("AWS_USE_FIPS_ENDPOINT") == NULL) {
+				/* botocore's meaning: "true" (any case) turns it on. */
+				cfg.use_fips = strcasecmp(val, "true") == 0;
 			}
 			free(val);
 			if (st != SG_OK) {
