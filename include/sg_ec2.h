@@ -1,6 +1,7 @@
 /*
  * sg_ec2.h — streaming parsers for the EC2 responses the scan reads:
- * DescribeSecurityGroups pages, DescribeRegions, GetManagedPrefixListEntries.
+ * DescribeSecurityGroups pages, DescribeRegions, GetManagedPrefixListEntries,
+ * DescribeNetworkInterfaces (which groups are attached to an interface).
  * The only module that includes libxml2.
  *
  * How the XML is read (../shared/reference/aws-protocol.md §3):
@@ -137,6 +138,25 @@ enum sg_status sg_ec2_parse_prefix_list_entries(char **next_token_out,
                                                 const char *xml, size_t len,
                                                 const struct sg_ec2_where *where,
                                                 struct sg_error *err) SG_MUST_USE;
+
+/* One DescribeNetworkInterfaces page, reduced to what the scan needs. */
+struct sg_ec2_eni_page {
+	char **group_ids;     /* one entry per (interface, group) pair, in order */
+	size_t n_group_ids;
+	size_t interfaces;    /* networkInterfaceSet items */
+	char *next_token;     /* malloc'd; NULL on the last page */
+	char request_id[96];
+};
+
+/*
+ * Parse a DescribeNetworkInterfaces response (networkInterfaceSet/item/
+ * groupSet/item/groupId; everything else skipped). out is initialised here
+ * and left empty on failure. Dispose with sg_ec2_eni_page_dispose.
+ */
+enum sg_status sg_ec2_parse_network_interfaces(struct sg_ec2_eni_page *out, const char *xml,
+                                               size_t len, const struct sg_ec2_where *where,
+                                               struct sg_error *err) SG_MUST_USE;
+void sg_ec2_eni_page_dispose(struct sg_ec2_eni_page *p);
 
 /* Whether a region name is plausible: [a-z0-9-], 1..63 chars, no leading/trailing '-'. */
 bool sg_ec2_region_name_valid(const char *name);

@@ -12,6 +12,8 @@
  *                   "description", "vpc_id", "arn",
  *                   "tags": [ { "key", "value" } ],
  *                   "ingress_permissions", "egress_permissions",
+ *                   "network_interfaces" (interfaces the group is attached to;
+ *                                         absent when unknown),
  *                   "rules": [ RULE ] } ],
  *     "prefix_lists": [ { "region", "id", "name", "resolved", "entries": [cidr] } ] }
  *   RULE = { "direction": "ingress"|"egress",

@@ -13,6 +13,8 @@
  *        one region are strictly sequential: each needs the last token)
  *        GetManagedPrefixListEntries for every prefix list a rule names, as
  *        soon as a page names it (in parallel with the next page)
+ *        DescribeNetworkInterfaces MaxResults=1000 beside them: how many
+ *        interfaces each group is attached to (sg_group.eni_count)
  *
  * Coverage per region (sg_record.h): SCANNED with groups, rules and pages
  * counted; NOT_OPTED_IN; DENIED (UnauthorizedOperation, AccessDenied,
@@ -59,6 +61,9 @@ struct sg_scan_options {
 	const char *api_region;     /* where DescribeRegions and STS go; NULL = client default */
 	bool identity;              /* STS GetCallerIdentity fills account_id, caller_arn, partition */
 	bool resolve_prefix_lists;  /* GetManagedPrefixListEntries for every prefix list named */
+	bool network_interfaces;    /* DescribeNetworkInterfaces: sets each group's eni_count
+	                             * (a failure there leaves it -1 with a warning; the
+	                             * region's coverage is not affected) */
 	unsigned max_pages;         /* per chain; 0 = SG_SCAN_DEFAULT_MAX_PAGES */
 	/* Called (serialized, from worker threads) whenever a page or region completes. */
 	void (*progress)(void *ctx, const struct sg_scan_progress *p);
@@ -73,7 +78,7 @@ struct sg_scan_options {
 	void *response_ctx;
 };
 
-/* Defaults: the client's default region only, identity and prefix lists on. */
+/* Defaults: the client's default region only; identity, prefix lists, interfaces on. */
 void sg_scan_options_init(struct sg_scan_options *o);
 
 /*

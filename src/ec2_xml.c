@@ -31,7 +31,7 @@
 /* The prolog (XML declaration, comments, PIs) is checked before libxml2 runs. */
 #define PROLOG_MAX ((size_t)64 << 10)
 
-enum kind { K_GROUPS, K_REGIONS, K_PLE };
+enum kind { K_GROUPS, K_REGIONS, K_PLE, K_ENI };
 
 enum st {
 	ST_SKIP = 0, /* an unknown element and everything under it */
@@ -59,6 +59,11 @@ enum st {
 	ST_PLE_ROOT,
 	ST_ENTRIES,
 	ST_ENTRY,
+	ST_ENI_ROOT,
+	ST_ENIS,
+	ST_ENI,
+	ST_ENI_GROUPS,
+	ST_ENI_GROUP,
 	ST_COUNT
 };
 
@@ -90,7 +95,8 @@ enum fld {
 	F_R_NAME,
 	F_R_ENDPOINT,
 	F_R_OPTIN,
-	F_E_CIDR
+	F_E_CIDR,
+	F_ENI_GROUP_ID
 };
 
 struct edge {
@@ -156,6 +162,13 @@ static const struct edge edges[] = {
 	{ ST_ENTRIES, "item", ST_ENTRY, F_NONE },
 	{ ST_ENTRY, "cidr", ST_TEXT, F_E_CIDR },
 	{ ST_ENTRY, "description", ST_TEXT, F_SRC_DESC },
+	{ ST_ENI_ROOT, "requestId", ST_TEXT, F_REQUEST_ID },
+	{ ST_ENI_ROOT, "nextToken", ST_TEXT, F_NEXT_TOKEN },
+	{ ST_ENI_ROOT, "networkInterfaceSet", ST_ENIS, F_NONE },
+	{ ST_ENIS, "item", ST_ENI, F_NONE },
+	{ ST_ENI, "groupSet", ST_ENI_GROUPS, F_NONE },
+	{ ST_ENI_GROUPS, "item", ST_ENI_GROUP, F_NONE },
+	{ ST_ENI_GROUP, "groupId", ST_TEXT, F_ENI_GROUP_ID },
 };
 #define N_EDGES (sizeof(edges) / sizeof(edges[0]))
 
@@ -168,6 +181,8 @@ static const struct {
 	[K_REGIONS] = { "DescribeRegionsResponse", "DescribeRegions", ST_DR_ROOT },
 	[K_PLE] = { "GetManagedPrefixListEntriesResponse", "GetManagedPrefixListEntries",
 	    ST_PLE_ROOT },
+	[K_ENI] = { "DescribeNetworkInterfacesResponse", "DescribeNetworkInterfaces",
+	    ST_ENI_ROOT },
 };
 
 struct frame {
@@ -243,6 +258,11 @@ struct ctx {
 	struct sg_cidr *entries;
 	size_t n_entries, entries_cap;
 	bool entry_has_cidr;
+
+	/* K_ENI */
+	struct sg_ec2_eni_page *eni;
+	size_t eni_cap;
+	bool eni_has_group;
 
 	/* libxml2's first error */
 	char xml_msg[256];
@@ -657,6 +677,27 @@ set_field(struct ctx *c, enum fld f, const xmlChar *name)
 		return dup_text(c, &c->region.name, name);
 	case F_R_ENDPOINT: return dup_text(c, &c->region.endpoint, name);
 	case F_R_OPTIN: return dup_text(c, &c->region.opt_in_status, name);
+	case F_ENI_GROUP_ID: {
+		struct sg_ec2_eni_page *e = c->eni;
+		if (c->eni_has_group)
+			return fail(c, SG_EPARSE, "<groupId> appears twice in one object");
+		if (c->text_len == 0)
+			return bad_value(c, name, "a group id");
+		if (e->n_group_ids == c->eni_cap) {
+			size_t ncap = c->eni_cap ? c->eni_cap * 2 : 64;
+			void *np = realloc(e->group_ids, ncap * sizeof(*e->group_ids));
+			if (np == NULL)
+				return fail(c, SG_ENOMEM, "out of memory");
+			e->group_ids = np;
+			c->eni_cap = ncap;
+		}
+		e->group_ids[e->n_group_ids] = NULL;
+		if (dup_text(c, &e->group_ids[e->n_group_ids], name) != SG_OK)
+			return c->status;
+		e->n_group_ids++;
+		c->eni_has_group = true;
+		return SG_OK;
+	}
 	case F_E_CIDR: {
 		struct sg_cidr cidr;
 		if (set_cidr(c, name, 0, &cidr, &c->entry_has_cidr) != SG_OK)
@@ -724,6 +765,12 @@ begin(struct ctx *c, enum st st, const struct frame *parent)
 		return SG_OK;
 	case ST_ENTRY:
 		c->entry_has_cidr = false;
+		return SG_OK;
+	case ST_ENI:
+		c->eni->interfaces++;
+		return SG_OK;
+	case ST_ENI_GROUP:
+		c->eni_has_group = false;
 		return SG_OK;
 	default:
 		return SG_OK;
@@ -920,6 +967,10 @@ end(struct ctx *c, const struct frame *f)
 	case ST_ENTRY:
 		if (!c->entry_has_cidr)
 			return fail(c, SG_EPARSE, "an <entrySet> item has no <cidr>");
+		return SG_OK;
+	case ST_ENI_GROUP:
+		if (!c->eni_has_group)
+			return fail(c, SG_EPARSE, "a <groupSet> item has no <groupId>");
 		return SG_OK;
 	default:
 		return SG_OK;
@@ -1406,6 +1457,42 @@ sg_ec2_parse_prefix_list_entries(char **next_token_out, struct sg_prefix_list *p
 		c.next_token = NULL;
 	}
 	ctx_dispose(&c);
+	return finish_status(&c);
+}
+
+void
+sg_ec2_eni_page_dispose(struct sg_ec2_eni_page *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->n_group_ids; i++)
+		free(p->group_ids[i]);
+	free(p->group_ids);
+	free(p->next_token);
+	memset(p, 0, sizeof(*p));
+}
+
+enum sg_status
+sg_ec2_parse_network_interfaces(struct sg_ec2_eni_page *out, const char *xml, size_t len,
+                                const struct sg_ec2_where *where, struct sg_error *err)
+{
+	struct ctx c;
+
+	memset(out, 0, sizeof(*out));
+	ctx_init(&c, K_ENI, where ? where : &no_where, err);
+	c.eni = out;
+	if (open_memory(&c, xml, len) == SG_OK)
+		walk(&c);
+	memcpy(out->request_id, c.request_id, sizeof(out->request_id));
+	if (c.status == SG_OK) {
+		out->next_token = c.next_token;
+		c.next_token = NULL;
+	}
+	ctx_dispose(&c);
+	if (c.status != SG_OK)
+		sg_ec2_eni_page_dispose(out);
 	return finish_status(&c);
 }
 

@@ -118,7 +118,8 @@ sg_group_to_cjson(const struct sg_group *g)
 		cJSON_AddItemToArray(tags, t);
 	}
 	ok = tags != NULL && add_num(o, "ingress_permissions", g->n_ingress_perms) &&
-	    add_num(o, "egress_permissions", g->n_egress_perms);
+	    add_num(o, "egress_permissions", g->n_egress_perms) &&
+	    (g->eni_count < 0 || add_num(o, "network_interfaces", g->eni_count));
 	rules = ok ? cJSON_AddArrayToObject(o, "rules") : NULL;
 	for (i = 0; rules != NULL && i < g->n_rules; i++) {
 		cJSON *r = sg_rule_to_cjson(&g->rules[i]);

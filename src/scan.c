@@ -117,6 +117,13 @@ struct region_job {
 	struct strset tokens;
 	struct strset group_ids;
 	struct strset pl_ids;     /* prefix lists already asked for (under lock) */
+	/* The DescribeNetworkInterfaces chain (only its own callbacks, one at a time). */
+	char **eni_groups;        /* a group id per (interface, group) pair */
+	size_t n_eni_groups, eni_groups_cap;
+	unsigned eni_pages, eni_empty;
+	bool eni_done;            /* every page read: eni_count can be set */
+	char *eni_error;          /* why not */
+	struct strset eni_tokens;
 };
 
 struct pl_job {
@@ -609,6 +616,139 @@ out:
 	sg_ec2_page_dispose(&pg);
 }
 
+/* ---- DescribeNetworkInterfaces: which groups are attached ------------------------- */
+
+static void on_eni_page(void *ctx, struct sg_aws_response *resp, enum sg_status st,
+                        const struct sg_error *err);
+
+static enum sg_status
+submit_eni_page(struct region_job *rj, const char *token, struct sg_error *err)
+{
+	struct sg_aws_params p;
+	struct sg_aws_call call;
+	enum sg_status st;
+
+	sg_aws_params_init(&p);
+	if ((st = sg_aws_params_add_long(&p, "MaxResults", SG_SCAN_MAX_RESULTS, err)) == SG_OK &&
+	    (token == NULL || (st = sg_aws_params_add(&p, "NextToken", token, err)) == SG_OK)) {
+		memset(&call, 0, sizeof(call));
+		call.service = SG_SVC_EC2;
+		call.region = rj->name;
+		call.action = "DescribeNetworkInterfaces";
+		call.params = &p;
+		st = sg_aws_submit(rj->scan->batch, &call, on_eni_page, rj, err);
+	}
+	sg_aws_params_dispose(&p);
+	return st;
+}
+
+/*
+ * Attachment is extra information (a finding shows whether the group is in
+ * use): if it cannot be read the groups are still complete, so the region is
+ * not marked; the groups' eni_count stays unknown and the scan warns.
+ */
+static void
+eni_fail(struct region_job *rj, const char *msg)
+{
+	if (rj->eni_error == NULL)
+		rj->eni_error = strdup(msg);
+	chain_end(rj);
+}
+
+static void
+on_eni_page(void *ctx, struct sg_aws_response *resp, enum sg_status st, const struct sg_error *err)
+{
+	struct region_job *rj = ctx;
+	struct sg_ec2_eni_page pg;
+	struct sg_ec2_where w;
+	struct sg_error perr;
+	size_t i;
+	int added;
+
+	rj->eni_pages++;
+	hook_response(rj->scan, resp, rj->eni_pages, st);
+	if (st != SG_OK) {
+		eni_fail(rj, err->msg);
+		return;
+	}
+	sg_err_init(&perr);
+	memset(&w, 0, sizeof(w));
+	w.region = rj->name;
+	w.page = rj->eni_pages;
+	if (sg_ec2_parse_network_interfaces(&pg, resp->body.data, resp->body.len, &w, &perr) !=
+	    SG_OK) {
+		eni_fail(rj, perr.msg);
+		return;
+	}
+	if (rj->n_eni_groups + pg.n_group_ids > rj->eni_groups_cap) {
+		size_t ncap = rj->eni_groups_cap ? rj->eni_groups_cap : 64;
+		void *np;
+		while (ncap < rj->n_eni_groups + pg.n_group_ids)
+			ncap *= 2;
+		if ((np = realloc(rj->eni_groups, ncap * sizeof(*rj->eni_groups))) == NULL) {
+			sg_ec2_eni_page_dispose(&pg);
+			eni_fail(rj, "out of memory");
+			return;
+		}
+		rj->eni_groups = np;
+		rj->eni_groups_cap = ncap;
+	}
+	for (i = 0; i < pg.n_group_ids; i++) {
+		rj->eni_groups[rj->n_eni_groups++] = pg.group_ids[i];
+		pg.group_ids[i] = NULL;
+	}
+	rj->eni_empty = pg.interfaces == 0 ? rj->eni_empty + 1 : 0;
+	if (pg.next_token == NULL) {
+		rj->eni_done = true;
+		sg_ec2_eni_page_dispose(&pg);
+		chain_end(rj);
+		return;
+	}
+	added = strset_add(&rj->eni_tokens, pg.next_token);
+	if (added <= 0 || rj->eni_pages >= rj->scan->max_pages ||
+	    rj->eni_empty >= SG_SCAN_MAX_EMPTY_PAGES) {
+		snprintf(perr.msg, sizeof(perr.msg), "%s DescribeNetworkInterfaces page %u: %s",
+		    rj->name, rj->eni_pages, added < 0 ? "out of memory" :
+		    "paging does not advance");
+		sg_ec2_eni_page_dispose(&pg);
+		eni_fail(rj, perr.msg);
+		return;
+	}
+	if (submit_eni_page(rj, pg.next_token, &perr) != SG_OK) {
+		sg_ec2_eni_page_dispose(&pg);
+		eni_fail(rj, perr.msg);
+		return;
+	}
+	sg_ec2_eni_page_dispose(&pg);
+}
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* How many (interface, group) pairs name `id` in a sorted list. */
+static int
+count_sorted(char **ids, size_t n, const char *id)
+{
+	size_t lo = 0, hi = n;
+	int count = 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(ids[mid], id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo < n && strcmp(ids[lo], id) == 0) {
+		count++;
+		lo++;
+	}
+	return count;
+}
+
 /* ---- planning: DescribeRegions and STS ---------------------------------------- */
 
 static void
@@ -634,10 +774,15 @@ start_regions(struct scan *s)
 		if (!rj->enabled || (i < s->n_jobs) != api)
 			continue;
 		sg_err_init(&err);
-		rj->outstanding = 1;
+		rj->outstanding = s->opt->network_interfaces ? 2 : 1;
 		if (submit_sg_page(rj, NULL, &err) != SG_OK) {
 			region_fail(rj, err.status, &err, NULL);
 			chain_end(rj);
+		}
+		if (s->opt->network_interfaces) {
+			sg_err_init(&err);
+			if (submit_eni_page(rj, NULL, &err) != SG_OK)
+				eni_fail(rj, err.msg);
 		}
 	}
 }
@@ -836,6 +981,16 @@ merge(struct scan *s, struct sg_inventory *inv, struct sg_error *err)
 		cov->error_message = rj->error_message;
 		rj->error_code = rj->error_message = NULL;
 		cov->pages = rj->page;
+		if (rj->eni_done) {
+			if (rj->n_eni_groups > 1)
+				qsort(rj->eni_groups, rj->n_eni_groups, sizeof(*rj->eni_groups), cmp_strp);
+			for (k = 0; k < rj->inv->n_groups; k++)
+				rj->inv->groups[k].eni_count = count_sorted(rj->eni_groups,
+				    rj->n_eni_groups, rj->inv->groups[k].group_id);
+		} else if (rj->enabled && rj->eni_error != NULL && s->opt->network_interfaces) {
+			sg_log_warn("%s: which groups are attached to a network interface is unknown: "
+			    "%s", rj->name, rj->eni_error);
+		}
 		for (k = 0; k < rj->inv->n_groups; k++) {
 			struct sg_group *g = sg_inventory_add_group(inv);
 			if (g == NULL)
@@ -867,7 +1022,7 @@ merge(struct scan *s, struct sg_inventory *inv, struct sg_error *err)
 static void
 scan_dispose(struct scan *s)
 {
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < s->n_jobs; i++) {
 		struct region_job *rj = &s->jobs[i];
@@ -877,6 +1032,11 @@ scan_dispose(struct scan *s)
 		strset_dispose(&rj->tokens);
 		strset_dispose(&rj->group_ids);
 		strset_dispose(&rj->pl_ids);
+		strset_dispose(&rj->eni_tokens);
+		for (k = 0; k < rj->n_eni_groups; k++)
+			free(rj->eni_groups[k]);
+		free(rj->eni_groups);
+		free(rj->eni_error);
 		pthread_mutex_destroy(&rj->lock);
 		pthread_mutex_destroy(&rj->page_lock);
 	}
@@ -890,6 +1050,7 @@ sg_scan_options_init(struct sg_scan_options *o)
 	memset(o, 0, sizeof(*o));
 	o->identity = true;
 	o->resolve_prefix_lists = true;
+	o->network_interfaces = true;
 }
 
 enum sg_status

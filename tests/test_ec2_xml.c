@@ -935,6 +935,46 @@ prefix_list_entries_pages(void **state)
 	free(pl.entries);
 }
 
+static void
+network_interfaces_page(void **state)
+{
+	static const char page[] =
+	    "<DescribeNetworkInterfacesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+	    "<requestId>r</requestId><networkInterfaceSet>"
+	    "<item><networkInterfaceId>eni-1</networkInterfaceId>"
+	    "<attachment><groupSet><item><groupId>sg-not-this</groupId></item></groupSet></attachment>"
+	    "<groupSet><item><groupId>sg-a</groupId><groupName>a</groupName></item>"
+	    "<item><groupName>b</groupName><groupId>sg-b</groupId></item></groupSet>"
+	    "<privateIpAddressesSet><item><privateIpAddress>10.0.0.1</privateIpAddress></item>"
+	    "</privateIpAddressesSet></item>"
+	    "<item><groupSet/><networkInterfaceId>eni-2</networkInterfaceId></item>"
+	    "<item><groupSet><item><groupId>sg-a</groupId></item></groupSet></item>"
+	    "</networkInterfaceSet><nextToken>n2</nextToken></DescribeNetworkInterfacesResponse>";
+	static const char bad[] = "<DescribeNetworkInterfacesResponse><networkInterfaceSet><item>"
+	    "<groupSet><item><groupName>x</groupName></item></groupSet></item></networkInterfaceSet>"
+	    "</DescribeNetworkInterfacesResponse>";
+	const struct sg_ec2_where w = { "eu-west-1", 2, NULL, 0 };
+	struct sg_ec2_eni_page pg;
+	struct sg_error err;
+	(void)state;
+
+	sg_err_init(&err);
+	assert_int_equal(sg_ec2_parse_network_interfaces(&pg, page, strlen(page), &w, &err), SG_OK);
+	assert_int_equal(pg.interfaces, 3);
+	/* Only the interface's own groupSet counts, not one nested elsewhere. */
+	assert_int_equal(pg.n_group_ids, 3);
+	assert_string_equal(pg.group_ids[0], "sg-a");
+	assert_string_equal(pg.group_ids[1], "sg-b");
+	assert_string_equal(pg.group_ids[2], "sg-a");
+	assert_string_equal(pg.next_token, "n2");
+	sg_ec2_eni_page_dispose(&pg);
+	assert_int_equal(sg_ec2_parse_network_interfaces(&pg, bad, strlen(bad), &w, &err), SG_EPARSE);
+	assert_string_equal(err.msg, "eu-west-1 DescribeNetworkInterfaces page 2: a <groupSet> item "
+	    "has no <groupId> (line 1)");
+	assert_null(pg.group_ids);
+	assert_int_equal(pg.n_group_ids, 0);
+}
+
 /* ---- JSON ---------------------------------------------------------------- */
 
 static void
@@ -994,6 +1034,7 @@ main(void)
 		cmocka_unit_test(regions_all_sample),
 		cmocka_unit_test(regions_errors),
 		cmocka_unit_test(prefix_list_entries_pages),
+		cmocka_unit_test(network_interfaces_page),
 		cmocka_unit_test(json_has_records_and_icmp_is_not_ports),
 	};
 

@@ -38,6 +38,11 @@ struct wregion {
 	/* fault on GetManagedPrefixListEntries */
 	long pl_fault_status;
 	const char *pl_fault_code;
+	/* DescribeNetworkInterfaces: interface i is attached to group i % groups, and
+	 * interface 0 also to group 1 */
+	unsigned enis;
+	long eni_fault_status;
+	const char *eni_fault_code;
 };
 
 struct world {
@@ -237,6 +242,33 @@ w_perform(void *ctx, const struct sg_http_request *req, struct sg_http_response 
 		    "<cidr>192.0.2.0/24</cidr></item></entrySet></GetManagedPrefixListEntriesResponse>",
 		    err);
 	}
+	if (strcmp(action, "DescribeNetworkInterfaces") == 0) {
+		struct sg_buf b;
+		enum sg_status st;
+		unsigned i, total = r->pages * r->groups_per_page;
+		size_t ri = (size_t)(r - W.regions);
+
+		if (r->eni_fault_status)
+			return reply_error(resp, r->eni_fault_status, r->eni_fault_code, err);
+		sg_buf_init(&b, 1 << 20);
+		st = sg_buf_append_str(&b, "<DescribeNetworkInterfacesResponse><networkInterfaceSet>", err);
+		for (i = 0; st == SG_OK && i < r->enis; i++) {
+			char second[96] = "";
+			if (i == 0 && total > 1)
+				snprintf(second, sizeof(second), "<item><groupId>sg-%02zu%015u</groupId>"
+				    "</item>", ri, 1u);
+			st = sg_buf_appendf(&b, err, "<item><networkInterfaceId>eni-%u</networkInterfaceId>"
+			    "<groupSet><item><groupId>sg-%02zu%015u</groupId></item>%s</groupSet></item>",
+			    i, ri, i % total, second);
+		}
+		if (st == SG_OK)
+			st = sg_buf_append_str(&b, "</networkInterfaceSet></DescribeNetworkInterfacesResponse>",
+			    err);
+		if (st == SG_OK)
+			st = reply(resp, 200, b.data, err);
+		sg_buf_dispose(&b);
+		return st;
+	}
 	if (strcmp(action, "DescribeSecurityGroups") == 0) {
 		if (strstr(body, "MaxResults=1000") == NULL)
 			return reply_error(resp, 400, "MissingMaxResults", err);
@@ -367,7 +399,7 @@ all_regions_scans_enabled_ones_and_pages_through(void **state)
 	(void)state;
 
 	world_reset();
-	add_region("us-east-1", "opt-in-not-required", 3, 4);
+	add_region("us-east-1", "opt-in-not-required", 3, 4)->enis = 5;
 	add_region("eu-west-1", "opt-in-not-required", 1, 2);
 	add_region("ap-south-2", "not-opted-in", 1, 1);
 	add_region("eu-south-2", "opted-in", 2, 1);
@@ -393,11 +425,26 @@ all_regions_scans_enabled_ones_and_pages_through(void **state)
 	assert_int_equal(cov(r.inv, "eu-south-2")->state, SG_REGION_SCANNED);
 	assert_int_equal(cov(r.inv, "eu-south-2")->pages, 2);
 	assert_int_equal(calls("us-east-1 DescribeSecurityGroups"), 3);
+	assert_int_equal(calls("us-east-1 DescribeNetworkInterfaces"), 1);
 	assert_int_equal(r.inv->n_groups, 12 + 2 + 2);
 	for (i = 1; i < r.inv->n_groups; i++) /* sorted by (account, region, group id) */
 		assert_true(strcmp(r.inv->groups[i - 1].region, r.inv->groups[i].region) < 0 ||
 		    (strcmp(r.inv->groups[i - 1].region, r.inv->groups[i].region) == 0 &&
 		     strcmp(r.inv->groups[i - 1].group_id, r.inv->groups[i].group_id) < 0));
+	/* Interfaces: groups 0..4 of us-east-1 have one each, group 1 a second, others none. */
+	for (i = 0; i < r.inv->n_groups; i++) {
+		const struct sg_group *g = &r.inv->groups[i];
+		int want = 0;
+		if (strcmp(g->region, "us-east-1") == 0) {
+			unsigned n = (unsigned)atoi(g->group_id + 5);
+			want = n < 5 ? 1 : 0;
+			if (n == 1)
+				want = 2;
+		}
+		if (g->eni_count != want)
+			fail_msg("%s %s: eni_count %d, expected %d", g->region, g->group_id,
+			    g->eni_count, want);
+	}
 	assert_string_equal(r.inv->account_id, "123456789012");
 	assert_string_equal(r.inv->caller_arn, "arn:aws:iam::123456789012:user/audit");
 	assert_string_equal(r.inv->partition, "aws");
@@ -590,6 +637,29 @@ prefix_lists_resolved_across_pages(void **state)
 	sg_inventory_free(r.inv);
 }
 
+/* Interfaces that cannot be read leave attachment unknown, not the region incomplete. */
+static void
+network_interfaces_failure_is_not_coverage(void **state)
+{
+	struct wregion *w;
+	struct run r;
+	size_t i;
+	(void)state;
+
+	world_reset();
+	w = add_region("us-east-1", "opt-in-not-required", 2, 2);
+	w->eni_fault_status = 403;
+	w->eni_fault_code = "UnauthorizedOperation";
+	run_scan(&r, true, NULL, 0);
+	assert_int_equal(r.st, SG_OK);
+	assert_int_equal(cov(r.inv, "us-east-1")->state, SG_REGION_SCANNED);
+	assert_true(sg_scan_complete(r.inv));
+	assert_int_equal(r.inv->n_groups, 4);
+	for (i = 0; i < r.inv->n_groups; i++)
+		assert_int_equal(r.inv->groups[i].eni_count, -1);
+	sg_inventory_free(r.inv);
+}
+
 static void
 describe_regions_failure(void **state)
 {
@@ -690,6 +760,7 @@ main(void)
 		cmocka_unit_test(default_region_only),
 		cmocka_unit_test(faults_give_the_right_coverage),
 		cmocka_unit_test(prefix_lists_resolved_across_pages),
+		cmocka_unit_test(network_interfaces_failure_is_not_coverage),
 		cmocka_unit_test(describe_regions_failure),
 		cmocka_unit_test(identity_failure_stops_the_scan),
 		cmocka_unit_test(many_regions_concurrently),

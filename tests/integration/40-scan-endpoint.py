@@ -80,6 +80,17 @@ def check_account(c, path, label, page_size):
                                          if got[k][f] != want[k][f]})
             c.check("%s/%s: groups, rules, tags and descriptions equal the fixture"
                     % (label, name), set(got) == set(want) and not diff, detail)
+            # attachment: how many of the fixture's interfaces name each group
+            want_n = {}
+            for e in r.get("NetworkInterfaces", []):
+                for gid in e["Groups"]:
+                    want_n[gid] = want_n.get(gid, 0) + 1
+            bad_n = [(g["group_id"], g.get("network_interfaces"), want_n.get(g["group_id"], 0))
+                     for g in groups_by_region.get(name, [])
+                     if g.get("network_interfaces") != want_n.get(g["group_id"], 0)]
+            c.check("%s/%s: network interfaces per group equal the fixture's %d interfaces"
+                    % (label, name, len(r.get("NetworkInterfaces", []))), not bad_n,
+                    str(bad_n[:3]))
             # prefix lists named by rules: resolved, same entries
             named = {rule["prefix_list_id"] for g in groups_by_region.get(name, [])
                      for rule in g["rules"] if rule["source"] == "prefix_list"}
@@ -193,6 +204,18 @@ def check_faults(c):
                 rc == 2 and cv.get("state") == "DENIED"
                 and "prefix list pl-" in cv.get("error_message", "") and cv.get("groups") == 17,
                 "rc=%s %s" % (rc, cv))
+
+        # Interfaces that cannot be read: attachment unknown, coverage untouched, a warning.
+        ep.clear_faults()
+        ep.add_fault("region=eu-west-1,action=DescribeNetworkInterfaces,kind=unauthorized")
+        rc, data, err = sgscan.scan_json(ep, ["--regions", "all"])
+        cv = sgscan.coverage(data)["eu-west-1"] if data else {}
+        unknown = [g for g in (data or {}).get("groups", []) if g["region"] == "eu-west-1"
+                   and "network_interfaces" not in g]
+        c.check("DescribeNetworkInterfaces denied: eu-west-1 still SCANNED, attachment "
+                "unknown for its %d groups, a warning, exit 0" % len(unknown),
+                rc == 0 and cv.get("state") == "SCANNED" and len(unknown) == cv.get("groups")
+                and "network interface is unknown" in err, "rc=%s %s %s" % (rc, cv, err[-300:]))
 
         # DescribeRegions denied: all regions cannot be known -> exit 4, clear message.
         ep.clear_faults()

@@ -108,6 +108,15 @@ def check_account(c, path, label):
                                             if got[k][f] != want[k][f]})
             c.check("%s/%s: %d groups equal the fixture (rules, tags, descriptions, pairs)"
                     % (label, name, len(want)), set(got) == set(want) and not diff, detail)
+            want_n = {}
+            for e in r.get("NetworkInterfaces", []):
+                for gid in e["Groups"]:
+                    want_n[ids[gid]] = want_n.get(ids[gid], 0) + 1
+            bad_n = [(g["group_name"], g.get("network_interfaces"), want_n.get(g["group_id"], 0))
+                     for g in by_region.get(name, []) if g.get("vpc_id") in vpcs
+                     and g.get("network_interfaces") != want_n.get(g["group_id"], 0)]
+            c.check("%s/%s: network interfaces per group equal the fixture's (via the id map)"
+                    % (label, name), not bad_n, str(bad_n[:3]))
             for pl in r.get("ManagedPrefixLists", []):
                 mid = ids.get(pl["PrefixListId"])
                 named = any(rule["source"] == "prefix_list" and rule["prefix_list_id"] == mid
