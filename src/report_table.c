@@ -329,17 +329,30 @@ coverage(struct tw *t, const struct sg_report *r)
 		    g->error_message ? g->error_message : "");
 		put_wrapped(t, line, 33, 33);
 	}
-	/* Regions that exist but were not asked for (not opted in): one quiet line. */
-	for (i = 0; i < r->n_regions; i++) {
-		const struct sg_report_region *g = &r->regions[i];
-		if (sg_report_region_requested(r, g))
-			continue;
-		put(t, skipped ? ", " : "Not requested (not opted in): ");
-		put_clean(t, g->region ? g->region : "-", 64);
-		skipped = true;
+	/* Regions that exist but were not asked for (not opted in): one quiet paragraph. */
+	{
+		struct sg_buf list;
+		struct sg_error e2;
+
+		sg_err_init(&e2);
+		sg_buf_init(&list, 1 << 16);
+		for (i = 0; i < r->n_regions && t->st == SG_OK; i++) {
+			const struct sg_report_region *g = &r->regions[i];
+			if (sg_report_region_requested(r, g))
+				continue;
+			if (sg_buf_appendf(&list, &e2, "%s%s", skipped ? ", " : "",
+			    g->region ? g->region : "-") != SG_OK) {
+				t->st = sg_err_set(t->err, e2.status, "table report: %s", e2.msg);
+				break;
+			}
+			skipped = true;
+		}
+		if (skipped && t->st == SG_OK) {
+			put(t, "Not requested (not opted in): ");
+			put_wrapped(t, list.data, 30, 2);
+		}
+		sg_buf_dispose(&list);
 	}
-	if (skipped)
-		putc_(t, '\n');
 	if (any || skipped)
 		putc_(t, '\n');
 }

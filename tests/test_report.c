@@ -177,9 +177,23 @@ static void
 table_answer_first_and_fits_100_columns(void **state)
 {
 	struct sg_report *r = sg_test_fixture_report();
-	char *t = render(r, SG_FMT_TABLE, false), *line, *save = NULL;
-	char *pci = strstr(t, "PCI DSS 1.2.1"), *first_finding = strstr(t, "CRITICAL");
+	char *t, *line, *save = NULL, *pci, *first_finding;
+	int k;
 	(void)state;
+
+	/* Many regions not opted in (as with --regions all): still 100 columns. */
+	for (k = 0; k < 25; k++) {
+		struct sg_report_region *g = sg_report_add_region(r);
+		char name[32];
+		snprintf(name, sizeof(name), "xx-region-%d", k);
+		assert_non_null(g);
+		assert_true(sg_report_set(&g->region, name));
+		assert_true(sg_report_set(&g->state, "NOT_OPTED_IN"));
+	}
+	t = render(r, SG_FMT_TABLE, false);
+	assert_non_null(strstr(t, "Not requested (not opted in): xx-region-0,"));
+	pci = strstr(t, "PCI DSS 1.2.1");
+	first_finding = strstr(t, "CRITICAL");
 
 	assert_non_null(pci);
 	assert_non_null(first_finding);
