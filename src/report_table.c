@@ -64,7 +64,11 @@ col(struct tw *t, const char *code)
 		put(t, code);
 }
 
-/* Untrusted text: control bytes (and DEL) become '?'. */
+/*
+ * Untrusted text: control bytes (and DEL) become '?', and so do the C1
+ * controls U+0080..U+009F in UTF-8 (C2 80..C2 9F): some terminals take
+ * U+009B as CSI, the start of an escape sequence.
+ */
 static void
 put_clean(struct tw *t, const char *s, size_t n)
 {
@@ -72,6 +76,12 @@ put_clean(struct tw *t, const char *s, size_t n)
 
 	for (i = 0; i < n && s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
+		if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f) {
+			putc_(t, '?');
+			i++;
+			continue;
+		}
 		putc_(t, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
 	}
 }

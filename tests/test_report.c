@@ -219,11 +219,13 @@ table_colour_only_when_asked_and_escapes_stripped(void **state)
 	free(t);
 	/* A group name carrying a terminal escape reaches the screen defanged. */
 	f = &r->findings[0];
-	assert_true(sg_report_set(&f->group_name, "evil\033]0;pwned\007name"));
+	assert_true(sg_report_set(&f->group_name, "evil\033]0;pwned\007name\xc2\x9b""31m\xc3\xa9"));
 	t = render(r, SG_FMT_TABLE, false);
 	assert_null(strchr(t, '\033'));
 	assert_null(strchr(t, '\007'));
-	assert_non_null(strstr(t, "evil?]0;pwned?name"));
+	assert_null(strstr(t, "\xc2\x9b"));
+	/* C1 CSI defanged; ordinary UTF-8 (e with acute) kept. */
+	assert_non_null(strstr(t, "evil?]0;pwned?name?31m\xc3\xa9"));
 	free(t);
 	sg_test_fixture_free(r);
 }
