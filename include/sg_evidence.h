@@ -233,6 +233,7 @@ struct sg_evidence_verify_result {
 	char manifest_sha256[65];  /* of manifest.json as found */
 	char account_id[32];
 	char finished[32];         /* the scan's end time as recorded */
+	char tool_version[32];     /* sg-audit version that made the bundle */
 };
 
 /*

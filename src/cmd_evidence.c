@@ -127,8 +127,9 @@ verify(int argc, char **argv)
 		printf("bundle:              %s\n", dir);
 		printf("manifest.json:       SHA-256 %s\n", res.manifest_sha256);
 		if (res.account_id[0] || res.finished[0])
-			printf("scan:                account %s, finished %s\n",
-			    res.account_id[0] ? res.account_id : "?", res.finished[0] ? res.finished : "?");
+			printf("scan:                account %s, finished %s, sg-audit %s\n",
+			    res.account_id[0] ? res.account_id : "?", res.finished[0] ? res.finished : "?",
+			    res.tool_version[0] ? res.tool_version : "?");
 		printf("files verified:      %zu of %zu listed in SHA256SUMS\n", res.files_verified,
 		    res.files_listed);
 		if (res.rederived)

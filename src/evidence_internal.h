@@ -20,6 +20,7 @@ struct ev_listed {
 	bool present;
 	bool matches;      /* present and hash equal */
 	size_t bytes;      /* actual size when present */
+	size_t line;       /* in SHA256SUMS */
 };
 
 struct ev_verify {
@@ -29,6 +30,8 @@ struct ev_verify {
 	struct sg_evidence_verify_result *out;
 	struct ev_listed *listed;  /* SHA256SUMS, in its order */
 	size_t n_listed;
+	struct ev_listed **by_path;/* the same, sorted by path, duplicates dropped */
+	size_t n_listed_unique;    /* entries of by_path */
 	struct cJSON *manifest;    /* parsed manifest.json (NULL if unreadable) */
 	size_t extras;             /* extra files reported */
 };

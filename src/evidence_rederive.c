@@ -39,6 +39,10 @@
 #include "sg_util.h"
 #include "sg_waiver.h"
 
+#ifndef SG_VERSION
+#define SG_VERSION "0.0.0"
+#endif
+
 #define DIFF_SHOWN_MAX 40            /* difference messages before "... and N more" */
 #define REPORT_MAX_BYTES ((size_t)512 << 20)
 
@@ -61,6 +65,7 @@ struct rd {
 	struct raw *raws;
 	size_t n_raws, cap_raws;
 	size_t diffs;           /* difference messages shown */
+	bool other_version;     /* the bundle was made by another sg-audit version */
 	size_t diffs_hidden;
 };
 
@@ -818,6 +823,9 @@ compare_members(struct rd *d, const char *what, const cJSON *bundled, const cJSO
 				skipped = true;
 		if (skipped || (o != NULL && cJSON_Compare(o, it, true)))
 			continue;
+		/* A field this build's report has and an older sg-audit's did not. */
+		if (o == NULL && d->other_version)
+			continue;
 		jtext(o, a, sizeof(a));
 		jtext(it, b, sizeof(b));
 		diff(d, SG_EVIDENCE_REPORT, "%s: %s is %s in report.json, re-derived %s", what,
@@ -854,6 +862,87 @@ check_key(const cJSON *row, char *buf, size_t cap)
 	snprintf(buf, cap, "%s|%s|%s|%s", p ? p : "", a ? a : "", r ? r : "", g ? g : "");
 }
 
+/* Rows of a JSON array with their keys, sorted by key (then position) for lookups. */
+struct keyed {
+	const cJSON *row;
+	char *key;
+	size_t pos;
+	bool used;
+};
+
+static int
+cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c != 0 ? c : (x->pos < y->pos ? -1 : x->pos > y->pos);
+}
+
+static int
+cmp_pos(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static void
+keyed_free(struct keyed *k, size_t n)
+{
+	size_t i;
+
+	for (i = 0; k != NULL && i < n; i++)
+		free(k[i].key);
+	free(k);
+}
+
+static struct keyed *
+keyed_build(const cJSON *arr, rowkey_fn keyf, size_t *n_out)
+{
+	size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
+	struct keyed *k = calloc(n + 1, sizeof(*k));
+	const cJSON *it;
+	char buf[2048];
+
+	if (k == NULL)
+		return NULL;
+	cJSON_ArrayForEach(it, arr) {
+		keyf(it, buf, sizeof(buf));
+		k[i].row = it;
+		k[i].pos = i;
+		if ((k[i].key = strdup(buf)) == NULL) {
+			keyed_free(k, i);
+			return NULL;
+		}
+		i++;
+	}
+	qsort(k, n, sizeof(*k), cmp_keyed);
+	*n_out = n;
+	return k;
+}
+
+/* The first unused row with this key (in array order), or NULL. */
+static struct keyed *
+keyed_take(struct keyed *k, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(k[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && strcmp(k[lo].key, key) == 0; lo++)
+		if (!k[lo].used) {
+			k[lo].used = true;
+			return &k[lo];
+		}
+	return NULL;
+}
+
 /*
  * Match rows by key (first unused row with the same key), compare members.
  * `drop` skips bundled rows whose member `drop_key` equals `drop_value`
@@ -865,80 +954,70 @@ compare_rows(struct rd *d, const char *label, const cJSON *bundled, const cJSON 
              const char *drop_value, size_t *n_bundled, size_t *n_derived, size_t *matching,
              struct sg_error *err)
 {
-	size_t nd = (size_t)cJSON_GetArraySize(derived), i, j;
-	const cJSON **drows, *b;
-	char (*dkeys)[512];
-	bool *used;
+	struct keyed *dk, *hit;
+	const cJSON *b;
+	size_t nd = 0, j;
 
 	*n_bundled = *n_derived = *matching = 0;
-	drows = calloc(nd + 1, sizeof(*drows));
-	dkeys = calloc(nd + 1, sizeof(*dkeys));
-	used = calloc(nd + 1, sizeof(*used));
-	if (drows == NULL || dkeys == NULL || used == NULL) {
-		free(drows);
-		free(dkeys);
-		free(used);
+	if ((dk = keyed_build(derived, keyf, &nd)) == NULL)
 		return sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
-	}
-	i = 0;
-	cJSON_ArrayForEach(b, derived) {
-		drows[i] = b;
-		keyf(b, dkeys[i], sizeof(dkeys[i]));
-		i++;
-	}
 	*n_derived = nd;
 	cJSON_ArrayForEach(b, bundled) {
-		char key[512], what[600];
+		char key[2048], what[2200];
 		const char *dv = drop_key ? jstr(b, drop_key) : NULL;
 
 		if (dv != NULL && drop_value != NULL && strcmp(dv, drop_value) == 0)
 			continue;
 		(*n_bundled)++;
 		keyf(b, key, sizeof(key));
-		for (j = 0; j < nd; j++)
-			if (!used[j] && strcmp(dkeys[j], key) == 0)
-				break;
 		snprintf(what, sizeof(what), "%s %s", label, key);
-		if (j == nd) {
+		if ((hit = keyed_take(dk, nd, key)) == NULL) {
 			const char *st = jstr(b, "status") ? jstr(b, "status") : jstr(b, "verdict");
 			diff(d, SG_EVIDENCE_REPORT, "%s (%s) is in report.json but the raw responses "
 			    "and policies do not produce it", what, st ? st : "?");
 			continue;
 		}
-		used[j] = true;
-		if (compare_members(d, what, b, drows[j], skip) == 0)
+		if (compare_members(d, what, b, hit->row, skip) == 0)
 			(*matching)++;
 	}
+	/* In array order, so messages come in report order. */
+	qsort(dk, nd, sizeof(*dk), cmp_pos);
 	for (j = 0; j < nd; j++)
-		if (!used[j]) {
-			const char *st = jstr(drows[j], "status") ? jstr(drows[j], "status") :
-			    jstr(drows[j], "verdict");
+		if (!dk[j].used) {
+			const char *st = jstr(dk[j].row, "status") ? jstr(dk[j].row, "status") :
+			    jstr(dk[j].row, "verdict");
 			diff(d, SG_EVIDENCE_REPORT, "%s %s (%s) is re-derived from the raw responses but "
-			    "missing from report.json", label, dkeys[j], st ? st : "?");
+			    "missing from report.json", label, dk[j].key, st ? st : "?");
 		}
-	free(drows);
-	free(dkeys);
-	free(used);
+	keyed_free(dk, nd);
 	return SG_OK;
 }
 
-/* Inventory: by group (region, id), then prefix lists and coverage as wholes. */
 static void
-compare_inventory(struct rd *d, const cJSON *bundled, const cJSON *derived)
+group_key(const cJSON *row, char *buf, size_t cap)
+{
+	const char *r = jstr(row, "region"), *g = jstr(row, "group_id");
+	snprintf(buf, cap, "%s|%s", r ? r : "?", g ? g : "?");
+}
+
+/* Inventory: by group (region, id), then prefix lists and coverage as wholes. */
+static enum sg_status
+compare_inventory(struct rd *d, const cJSON *bundled, const cJSON *derived, struct sg_error *err)
 {
 	const cJSON *bg = cJSON_GetObjectItemCaseSensitive(bundled, "groups");
-	const cJSON *dg = cJSON_GetObjectItemCaseSensitive(derived, "groups"), *g, *h;
+	const cJSON *dg = cJSON_GetObjectItemCaseSensitive(derived, "groups"), *g;
 	static const char *const parts[] = { "account_id", "caller_arn", "partition", "coverage",
 	                                     "prefix_lists" };
-	size_t i;
+	struct keyed *dk, *hit;
+	size_t i, nd = 0;
 
 	if (bundled == NULL || cJSON_IsNull(bundled)) {
 		if (derived != NULL && !cJSON_IsNull(derived))
 			diff(d, SG_EVIDENCE_REPORT, "report.json has no inventory section");
-		return;
+		return SG_OK;
 	}
 	if (cJSON_Compare(bundled, derived, true))
-		return;
+		return SG_OK;
 	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(bundled, parts[i]);
 		const cJSON *b = cJSON_GetObjectItemCaseSensitive(derived, parts[i]);
@@ -946,35 +1025,25 @@ compare_inventory(struct rd *d, const cJSON *bundled, const cJSON *derived)
 			diff(d, SG_EVIDENCE_REPORT, "inventory: %s differs from the raw responses and "
 			    "manifest", parts[i]);
 	}
+	if ((dk = keyed_build(dg, group_key, &nd)) == NULL)
+		return sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
 	cJSON_ArrayForEach(g, bg) {
-		const char *id = jstr(g, "group_id"), *reg = jstr(g, "region");
-		bool found = false;
-		cJSON_ArrayForEach(h, dg) {
-			const char *id2 = jstr(h, "group_id"), *reg2 = jstr(h, "region");
-			if (id && id2 && reg && reg2 && strcmp(id, id2) == 0 && strcmp(reg, reg2) == 0) {
-				found = true;
-				if (!cJSON_Compare(g, h, true))
-					diff(d, SG_EVIDENCE_REPORT, "inventory: group %s (%s) differs from the "
-					    "raw responses", id, reg);
-				break;
-			}
-		}
-		if (!found)
-			diff(d, SG_EVIDENCE_REPORT, "inventory: group %s (%s) is in report.json but in "
-			    "no raw response", id ? id : "?", reg ? reg : "?");
+		char key[2048];
+		group_key(g, key, sizeof(key));
+		if ((hit = keyed_take(dk, nd, key)) == NULL)
+			diff(d, SG_EVIDENCE_REPORT, "inventory: group %s is in report.json but in no "
+			    "raw response", key);
+		else if (!cJSON_Compare(g, hit->row, true))
+			diff(d, SG_EVIDENCE_REPORT, "inventory: group %s differs from the raw responses",
+			    key);
 	}
-	cJSON_ArrayForEach(h, dg) {
-		const char *id2 = jstr(h, "group_id"), *reg2 = jstr(h, "region");
-		bool found = false;
-		cJSON_ArrayForEach(g, bg) {
-			const char *id = jstr(g, "group_id"), *reg = jstr(g, "region");
-			if (id && id2 && reg && reg2 && strcmp(id, id2) == 0 && strcmp(reg, reg2) == 0)
-				found = true;
-		}
-		if (!found)
-			diff(d, SG_EVIDENCE_REPORT, "inventory: group %s (%s) of the raw responses is "
-			    "missing from report.json", id2 ? id2 : "?", reg2 ? reg2 : "?");
-	}
+	qsort(dk, nd, sizeof(*dk), cmp_pos);
+	for (i = 0; i < nd; i++)
+		if (!dk[i].used)
+			diff(d, SG_EVIDENCE_REPORT, "inventory: group %s of the raw responses is missing "
+			    "from report.json", dk[i].key);
+	keyed_free(dk, nd);
+	return SG_OK;
 }
 
 static enum sg_status
@@ -1026,6 +1095,8 @@ compare_reports(struct rd *d, const cJSON *bundled, const cJSON *derived, struct
 			if (skip || strcmp(it->string, "pci_dss_1_2_1") == 0)
 				continue;
 			o = cJSON_GetObjectItemCaseSensitive(bs, it->string);
+			if (o == NULL && d->other_version)
+				continue;
 			if (o == NULL || !cJSON_Compare(o, it, true)) {
 				jtext(o, a, sizeof(a));
 				jtext(it, b, sizeof(b));
@@ -1060,9 +1131,45 @@ compare_reports(struct rd *d, const cJSON *bundled, const cJSON *derived, struct
 		if (x == NULL || y == NULL || !cJSON_Compare(x, y, true))
 			diff(d, SG_EVIDENCE_REPORT, "the policy list differs from the bundled policies");
 	}
-	compare_inventory(d, cJSON_GetObjectItemCaseSensitive(bundled, "inventory"),
-	    cJSON_GetObjectItemCaseSensitive(derived, "inventory"));
-	return SG_OK;
+	return compare_inventory(d, cJSON_GetObjectItemCaseSensitive(bundled, "inventory"),
+	    cJSON_GetObjectItemCaseSensitive(derived, "inventory"), err);
+}
+
+/*
+ * run.scope of a rendered report, read from its first lines without parsing
+ * the whole (possibly huge) document; NULL when not found there.
+ */
+static const char *
+bundled_scope(const char *text, size_t len, char *scope_buf, size_t cap)
+{
+	static const char key[] = "\"scope\":";
+	const char *run_end, *p, *eol;
+	size_t n = len < 16384 ? len : 16384;
+	char frag[700];
+	cJSON *j;
+
+	run_end = memmem(text, n, "\"identity\":", 11);
+	p = memmem(text, run_end ? (size_t)(run_end - text) : n, key, sizeof(key) - 1);
+	if (p == NULL)
+		return NULL;
+	eol = memchr(p, '\n', n - (size_t)(p - text));
+	if (eol == NULL || (size_t)(eol - p) > 600)
+		return NULL;
+	/* One member on its own line: "scope":\t"...",  -> {"scope":"..."} */
+	snprintf(frag, sizeof(frag), "{%.*s}", (int)(eol - p), p);
+	if (strlen(frag) >= 3 && frag[strlen(frag) - 2] == ',') {
+		frag[strlen(frag) - 2] = '}';
+		frag[strlen(frag) - 1] = '\0';
+	}
+	j = cJSON_Parse(frag);
+	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "scope"))) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	snprintf(scope_buf, cap, "%s",
+	    cJSON_GetObjectItemCaseSensitive(j, "scope")->valuestring);
+	cJSON_Delete(j);
+	return scope_buf;
 }
 
 /* --------------------------------------------------------------- driver */
@@ -1091,9 +1198,17 @@ ev_rederive(struct ev_verify *v, struct sg_error *err)
 	cJSON *bundled = NULL, *derived = NULL;
 	time_t started = 0, finished = 0;
 	enum sg_status st = SG_OK;
+	char scope_text[512];
 
 	memset(&d, 0, sizeof(d));
 	d.v = v;
+	/*
+	 * The report is re-rendered by THIS build. A bundle from another version
+	 * may lack fields added since: those are not differences (fields it has
+	 * must still agree).
+	 */
+	d.other_version = jstr(tool, "version") == NULL || strcmp(jstr(tool, "version"),
+	    SG_VERSION) != 0;
 	sg_buf_init(&rb, 0);
 	sg_buf_init(&ob, REPORT_MAX_BYTES);
 	sg_err_init(&e);
@@ -1168,23 +1283,53 @@ ev_rederive(struct ev_verify *v, struct sg_error *err)
 	if ((st = sg_report_from_policy(rep, inv, res, ps, jstr(tool, "version"), started, finished,
 	    err)) != SG_OK)
 		goto out;
+	/* The engine's result is copied into the report: free it before the big buffers. */
+	sg_policy_result_free(res);
+	res = NULL;
 	sg_report_finish(rep);
-	if ((st = sg_report_render(rep, SG_FMT_JSON, NULL, &ob, err)) != SG_OK)
-		goto out;
-	if ((derived = cJSON_ParseWithLength(ob.data ? ob.data : "", ob.len)) == NULL) {
-		st = sg_err_set(err, SG_EINTERNAL, "evidence verify: the re-derived report is not JSON");
-		goto out;
-	}
 	if ((st = ev_read(v, report_path, REPORT_MAX_BYTES, &rb, &e)) != SG_OK) {
 		st = SG_OK;
 		if (e.status == SG_ENOMEM)
 			st = sg_err_set(err, SG_ENOMEM, "%s", e.msg);
 		/* Missing or changed: reported already; count the derived findings anyway. */
-		v->out->findings_derived = (size_t)cJSON_GetArraySize(
-		    cJSON_GetObjectItemCaseSensitive(derived, "findings"));
+		v->out->findings_derived = rep->n_findings;
 		goto out;
 	}
+	/*
+	 * run.scope is display text the scan writes from the scope tags (which
+	 * the manifest holds and the evaluation used): take it as written, so
+	 * that an identical report renders to identical bytes.
+	 */
+	if (!sg_report_set(&rep->scope, bundled_scope(rb.data ? rb.data : "", rb.len, scope_text,
+	    sizeof(scope_text)))) {
+		st = sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
+		goto out;
+	}
+	if ((st = sg_report_render(rep, SG_FMT_JSON, NULL, &ob, err)) != SG_OK)
+		goto out;
+	/*
+	 * Fast path: the same bytes. Every finding, check, count and verdict is
+	 * then equal; nothing needs parsing (a large account's report is 100 MB).
+	 */
+	if (ob.len == rb.len && memcmp(ob.data ? ob.data : "", rb.data ? rb.data : "", rb.len) == 0) {
+		v->out->findings_report = v->out->findings_derived = v->out->findings_matching =
+		    rep->n_findings;
+		v->out->checks_matching = rep->n_checks;
+		snprintf(v->out->pci, sizeof(v->out->pci), "%s", sg_report_pci_name(rep->pci));
+		goto out;
+	}
+	/* Different bytes (a --baseline run, or a difference): compare structurally. */
+	sg_report_free(rep);
+	rep = NULL;
+	sg_inventory_free(inv);
+	inv = NULL;
+	if ((derived = cJSON_ParseWithLength(ob.data ? ob.data : "", ob.len)) == NULL) {
+		st = sg_err_set(err, SG_EINTERNAL, "evidence verify: the re-derived report is not JSON");
+		goto out;
+	}
+	sg_buf_dispose(&ob);
 	bundled = cJSON_ParseWithLength(rb.data ? rb.data : "", rb.len);
+	sg_buf_dispose(&rb);
 	if (bundled == NULL || !cJSON_IsObject(bundled) ||
 	    jstr(bundled, "schema") == NULL || strcmp(jstr(bundled, "schema"), SG_REPORT_SCHEMA) != 0) {
 		ev_problem(v, SG_EVP_DIFFERENT, report_path, "not an %s JSON report",

@@ -60,16 +60,61 @@ ev_problem(struct ev_verify *v, enum sg_evidence_problem_kind kind, const char *
 		v->each(v->ctx, kind, path ? path : "", msg);
 }
 
+static int
+cmp_listed(const void *a, const void *b)
+{
+	const struct ev_listed *x = *(const struct ev_listed *const *)a;
+	const struct ev_listed *y = *(const struct ev_listed *const *)b;
+	int c = strcmp(x->path, y->path);
+
+	return c != 0 ? c : (x->line < y->line ? -1 : x->line > y->line);
+}
+
+static int
+cmp_key_listed(const void *key, const void *elem)
+{
+	return strcmp((const char *)key, (*(const struct ev_listed *const *)elem)->path);
+}
+
 const struct ev_listed *
 ev_find_listed(const struct ev_verify *v, const char *path)
 {
-	size_t i;
+	struct ev_listed *const *hit;
 
-	/* Linear: SHA256SUMS is sorted by us but an edited one need not be. */
+	/* A sorted index: SHA256SUMS is sorted by us, but an edited one need not be. */
+	if (v->by_path == NULL || v->n_listed == 0)
+		return NULL;
+	hit = bsearch(path, v->by_path, v->n_listed_unique, sizeof(*v->by_path), cmp_key_listed);
+	return hit != NULL ? *hit : NULL;
+}
+
+/* Sort the index; drop (and report) a path listed twice. */
+static enum sg_status
+index_listed(struct ev_verify *v, struct sg_error *err)
+{
+	size_t i, j;
+
+	free(v->by_path);
+	v->by_path = NULL;
+	if (v->n_listed == 0)
+		return SG_OK;
+	if ((v->by_path = calloc(v->n_listed, sizeof(*v->by_path))) == NULL)
+		return sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
 	for (i = 0; i < v->n_listed; i++)
-		if (strcmp(v->listed[i].path, path) == 0)
-			return &v->listed[i];
-	return NULL;
+		v->by_path[i] = &v->listed[i];
+	qsort(v->by_path, v->n_listed, sizeof(*v->by_path), cmp_listed);
+	for (i = 1, j = 1; i < v->n_listed; i++) {
+		if (strcmp(v->by_path[i]->path, v->by_path[j - 1]->path) == 0) {
+			ev_problem(v, SG_EVP_MANIFEST, SG_EVIDENCE_SUMS,
+			    "line %zu: %s listed twice (first on line %zu)", v->by_path[i]->line,
+			    v->by_path[i]->path, v->by_path[j - 1]->line);
+			continue;
+		}
+		v->by_path[j++] = v->by_path[i];
+	}
+	/* The later duplicates stay in `listed` (checked like any line) but are never found. */
+	v->n_listed_unique = j;
+	return SG_OK;
 }
 
 enum sg_status
@@ -147,7 +192,7 @@ read_sums(struct ev_verify *v, struct sg_error *err)
 		const char *s = b.data + pos;
 		size_t n = strcspn(s, "\n");
 		const char *path;
-		size_t plen, i;
+		size_t plen;
 
 		line++;
 		pos += n + 1;
@@ -167,15 +212,6 @@ read_sums(struct ev_verify *v, struct sg_error *err)
 			    (int)(plen > 200 ? 200 : plen), path);
 			continue;
 		}
-		for (i = 0; i < v->n_listed; i++)
-			if (strlen(v->listed[i].path) == plen &&
-			    memcmp(v->listed[i].path, path, plen) == 0)
-				break;
-		if (i < v->n_listed) {
-			ev_problem(v, SG_EVP_MANIFEST, SG_EVIDENCE_SUMS, "line %zu: %.*s listed twice",
-			    line, (int)plen, path);
-			continue;
-		}
 		if (v->n_listed == cap) {
 			size_t nc = cap ? cap * 2 : 256;
 			struct ev_listed *nl = realloc(v->listed, nc * sizeof(*nl));
@@ -189,10 +225,13 @@ read_sums(struct ev_verify *v, struct sg_error *err)
 			goto nomem;
 		memcpy(v->listed[v->n_listed].sha256, s, 64);
 		v->listed[v->n_listed].sha256[64] = '\0';
+		v->listed[v->n_listed].line = line;
 		v->n_listed++;
 	}
 	sg_buf_dispose(&b);
 	v->out->files_listed = v->n_listed;
+	if (index_listed(v, err) != SG_OK)
+		return err->status;
 	if (v->n_listed == 0)
 		ev_problem(v, SG_EVP_UNREADABLE, SG_EVIDENCE_SUMS, "lists no file");
 	return SG_OK;
@@ -434,7 +473,9 @@ check_manifest(struct ev_verify *v)
 		const cJSON *run = cJSON_GetObjectItemCaseSensitive(v->manifest, "run");
 		const char *acct = jstr(ident, "account_id"), *fin = jstr(run, "finished");
 		snprintf(v->out->account_id, sizeof(v->out->account_id), "%s", acct ? acct : "");
+		const char *tv = jstr(cJSON_GetObjectItemCaseSensitive(v->manifest, "tool"), "version");
 		snprintf(v->out->finished, sizeof(v->out->finished), "%s", fin ? fin : "");
+		snprintf(v->out->tool_version, sizeof(v->out->tool_version), "%s", tv ? tv : "");
 	}
 	files = cJSON_GetObjectItemCaseSensitive(v->manifest, "files");
 	if (!cJSON_IsArray(files)) {
@@ -534,5 +575,6 @@ out:
 	for (i = 0; i < v.n_listed; i++)
 		free(v.listed[i].path);
 	free(v.listed);
+	free(v.by_path);
 	return st;
 }
