@@ -635,6 +635,144 @@ out:
 	return st;
 }
 
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Which groups are attached, from the region's DescribeNetworkInterfaces
+ * pages, as the scan reads them: the chain must answer 2xx, parse, and end
+ * without a NextToken (its guards: a repeated token, SG_SCAN_MAX_EMPTY_PAGES
+ * empty pages); then every group's eni_count is the number of (interface,
+ * group) pairs naming it. Otherwise eni_count stays unknown (-1): the scan
+ * does not mark the region for it.
+ */
+static enum sg_status
+eni_rebuild(struct rd *d, struct sg_inventory *rinv, const char *region, struct sg_error *err)
+{
+	char **ids = NULL, *prev = NULL;
+	size_t n_ids = 0, cap = 0, i, k;
+	unsigned expect = 1, empty = 0;
+	bool done = false, any = false;
+	struct idset tokens = { NULL, 0, 0 };
+	char **token_store = NULL;
+	size_t n_tok = 0;
+	enum sg_status st = SG_OK;
+
+	for (i = 0; i < d->n_raws; i++) {
+		struct raw *r = &d->raws[i];
+		struct sg_ec2_eni_page pg;
+		struct sg_ec2_where w;
+		struct sg_buf b;
+		struct sg_error e;
+		char **nt;
+
+		if (strcmp(r->region, region) != 0 ||
+		    strcmp(r->action, "DescribeNetworkInterfaces") != 0 || r->received_as > 1)
+			continue;
+		any = true;
+		if (r->page != expect || (expect > 1 && (prev == NULL || r->next_token_sent == NULL ||
+		    strcmp(prev, r->next_token_sent) != 0)))
+			break;
+		expect++;
+		if (r->http_status < 200 || r->http_status > 299 || r->withheld)
+			break;
+		sg_err_init(&e);
+		if (ev_read(d->v, r->body_path, SG_EC2_MAX_PAGE_BYTES, &b, &e) != SG_OK) {
+			if (e.status == SG_ENOMEM) {
+				st = sg_err_set(err, SG_ENOMEM, "%s", e.msg);
+				goto out;
+			}
+			break;
+		}
+		memset(&w, 0, sizeof(w));
+		w.region = region;
+		w.page = r->page;
+		if (sg_ec2_parse_network_interfaces(&pg, b.data ? b.data : "", b.len, &w, &e) != SG_OK) {
+			sg_buf_dispose(&b);
+			break;
+		}
+		sg_buf_dispose(&b);
+		d->v->out->responses_parsed++;
+		if (n_ids + pg.n_group_ids > cap) {
+			size_t nc = cap ? cap : 64;
+			while (nc < n_ids + pg.n_group_ids)
+				nc *= 2;
+			if ((nt = realloc(ids, nc * sizeof(*ids))) == NULL) {
+				sg_ec2_eni_page_dispose(&pg);
+				st = sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
+				goto out;
+			}
+			ids = nt;
+			cap = nc;
+		}
+		for (k = 0; k < pg.n_group_ids; k++) {
+			ids[n_ids++] = pg.group_ids[k];
+			pg.group_ids[k] = NULL;
+		}
+		empty = pg.interfaces == 0 ? empty + 1 : 0;
+		free(prev);
+		prev = pg.next_token;
+		pg.next_token = NULL;
+		sg_ec2_eni_page_dispose(&pg);
+		if (prev == NULL) {
+			done = true;
+			break;
+		}
+		/* The scan's guards: a token seen before, or empty pages that do not end. */
+		if ((nt = realloc(token_store, (n_tok + 1) * sizeof(*nt))) == NULL ||
+		    (token_store = nt, (nt[n_tok] = strdup(prev)) == NULL)) {
+			st = sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
+			goto out;
+		}
+		n_tok++;
+		{
+			int added = idset_add(&tokens, token_store[n_tok - 1]);
+			if (added < 0) {
+				st = sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
+				goto out;
+			}
+			if (added == 0 || empty >= SG_SCAN_MAX_EMPTY_PAGES)
+				break;
+		}
+	}
+	if (any && done) {
+		if (n_ids > 1)
+			qsort(ids, n_ids, sizeof(*ids), cmp_strp);
+		for (k = 0; k < rinv->n_groups; k++) {
+			const char *gid = rinv->groups[k].group_id;
+			size_t lo = 0, hi = n_ids;
+			int count = 0;
+			if (gid == NULL)
+				continue;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (strcmp(ids[mid], gid) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			while (lo < n_ids && strcmp(ids[lo], gid) == 0) {
+				count++;
+				lo++;
+			}
+			rinv->groups[k].eni_count = count;
+		}
+	}
+out:
+	for (k = 0; k < n_ids; k++)
+		free(ids[k]);
+	free(ids);
+	for (k = 0; k < n_tok; k++)
+		free(token_store[k]);
+	free(token_store);
+	free(tokens.slots);
+	free(prev);
+	return st;
+}
+
 /* Move a region's records into inv (as the scan's merge does). */
 static bool
 merge_region(struct sg_inventory *inv, struct sg_inventory *rinv, struct sg_region_coverage *cov)
@@ -701,6 +839,8 @@ build_inventory(struct rd *d, struct sg_inventory *inv, struct sg_error *err)
 			return sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
 		/* rc may move when inv grows: work on the index. */
 		st = region_rebuild(d, rinv, &inv->regions[inv->n_regions - 1], err);
+		if (st == SG_OK)
+			st = eni_rebuild(d, rinv, name, err);
 		if (st == SG_OK && !merge_region(inv, rinv, &inv->regions[inv->n_regions - 1]))
 			st = sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
 		sg_inventory_free(rinv);

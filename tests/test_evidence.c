@@ -90,6 +90,15 @@ static const char pl_page[] =
     "<item><cidr>198.51.100.0/24</cidr></item><item><cidr>0.0.0.0/0</cidr></item>"
     "</entrySet></GetManagedPrefixListEntriesResponse>\n";
 
+static const char eni_page[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<DescribeNetworkInterfacesResponse " NS "><requestId>req-eni</requestId>"
+    "<networkInterfaceSet><item><networkInterfaceId>eni-0123</networkInterfaceId>"
+    "<groupSet><item><groupId>sg-0000000000000web1</groupId><groupName>web</groupName></item>"
+    "</groupSet></item><item><networkInterfaceId>eni-0456</networkInterfaceId>"
+    "<groupSet><item><groupId>sg-0000000000000web1</groupId></item></groupSet></item>"
+    "</networkInterfaceSet></DescribeNetworkInterfacesResponse>\n";
+
 static const char sts_page[] =
     "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
     "<GetCallerIdentityResult><Arn>arn:aws:iam::" ACCOUNT ":user/auditor</Arn>"
@@ -256,6 +265,9 @@ make_bundle(void)
 	    pl_page, "Action=GetManagedPrefixListEntries&Version=2016-11-15&"
 	    "PrefixListId=pl-0123456789abcdef0&MaxResults=100");
 
+	add_resp(ev, "ec2", "us-east-1", "DescribeNetworkInterfaces", NULL, 1, eni_page,
+	    "Action=DescribeNetworkInterfaces&Version=2016-11-15&MaxResults=1000");
+
 	/* The inventory, as the scan builds it. */
 	inv = sg_inventory_new();
 	assert_non_null(inv);
@@ -277,6 +289,10 @@ make_bundle(void)
 	    &err), SG_OK);
 	assert_null(next);
 	pl->resolved = true;
+	/* Attachment from DescribeNetworkInterfaces: web on two interfaces, the others on none. */
+	for (i = 0; i < inv->n_groups; i++)
+		inv->groups[i].eni_count = strcmp(inv->groups[i].group_id, "sg-0000000000000web1") == 0 ?
+		    2 : 0;
 	for (i = 0; i < inv->n_groups; i++)
 		rules += inv->groups[i].n_rules;
 	cov = sg_inventory_add_region(inv, "us-east-1");
@@ -320,7 +336,7 @@ make_bundle(void)
 	run.n_regions_requested = 1;
 	if (sg_evidence_finish(ev, &run, m.manifest_sha, &err) != SG_OK)
 		fail_msg("%s", err.msg);
-	assert_int_equal(sg_evidence_responses(ev), 5);
+	assert_int_equal(sg_evidence_responses(ev), 6);
 
 	sg_buf_dispose(&out);
 	sg_report_free(rep);
@@ -831,8 +847,8 @@ test_verify_good_bundle(void **state)
 		fail_msg("problems:\n%s", p.text);
 	assert_int_equal(res.problems, 0);
 	assert_true(res.rederived);
-	assert_int_equal(res.responses, 5);
-	assert_int_equal(res.responses_parsed, 4); /* 2 pages, 1 prefix list, STS */
+	assert_int_equal(res.responses, 6);
+	assert_int_equal(res.responses_parsed, 5); /* 2 pages, 1 prefix list, ENIs, STS */
 	assert_int_equal(res.groups, 3);
 	assert_true(res.findings_derived >= 4);
 	assert_int_equal(res.findings_matching, res.findings_derived);
@@ -844,6 +860,8 @@ test_verify_good_bundle(void **state)
 		size_t len;
 		char *rep = slurp(m.dir, "report.json", &len);
 		assert_non_null(strstr(rep, "\"WAIVED\""));
+		/* Attachment came from the DescribeNetworkInterfaces page and re-derived equal. */
+		assert_non_null(strstr(rep, "attached (2 ENIs)"));
 		free(rep);
 	}
 	made_free(&m);
