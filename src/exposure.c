@@ -105,26 +105,40 @@ sg_severity_parse(const char *text, enum sg_severity *out)
 	return false;
 }
 
-/* Record the sensitive ports in [from, to] that are not authorized for this protocol. */
+/* Record one sensitive port unless it is authorized for this protocol. */
+static void
+note_port(const struct sg_portset *authorized, unsigned port, struct sg_exposure *out)
+{
+	if (authorized != NULL && sg_portset_has(authorized, port))
+		return;
+	if (out->n_sensitive < SG_MAX_LISTED_PORTS)
+		out->sensitive_ports[out->n_sensitive] = (uint16_t)port;
+	out->n_sensitive++;
+}
+
+/*
+ * Record the sensitive ports in [from, to] that are not authorized for this
+ * protocol. Scans the bitmap 64 ports at a time: "all traffic" asks about
+ * every port, and a million-rule account asks often.
+ */
 static void
 collect_sensitive(const struct sg_exposure_params *p, const struct sg_portset *authorized,
                   int from, int to, struct sg_exposure *out)
 {
-	int port;
+	unsigned lo = (unsigned)from, hi = (unsigned)to, port;
 
-	for (port = from; port <= to; port++) {
-		/* Skip empty bytes quickly: the range may be all 65536 ports. */
-		if ((port & 7) == 0 && port + 7 <= to && p->sensitive.bits[port >> 3] == 0) {
-			port += 7;
-			continue;
+	for (port = lo; port <= hi;) {
+		if ((port & 63u) == 0 && port + 63u <= hi) {
+			uint64_t word;
+			memcpy(&word, p->sensitive.bits + port / 8, sizeof(word));
+			if (word == 0) {
+				port += 64;
+				continue;
+			}
 		}
-		if (!sg_portset_has(&p->sensitive, (unsigned)port))
-			continue;
-		if (authorized != NULL && sg_portset_has(authorized, (unsigned)port))
-			continue;
-		if (out->n_sensitive < SG_MAX_LISTED_PORTS)
-			out->sensitive_ports[out->n_sensitive] = (uint16_t)port;
-		out->n_sensitive++;
+		if (sg_portset_has(&p->sensitive, port))
+			note_port(authorized, port, out);
+		port++;
 	}
 }
 
