@@ -45,13 +45,28 @@ def chromium():
     return None
 
 
+def isolated():
+    """A prefix that runs the browser in a network namespace of its own (no
+    route anywhere, not even loopback is shared) when we may create one; the
+    page is a local file, so it needs no network at all."""
+    u = shutil.which("unshare")
+    if u and subprocess.run([u, "--net", "--", "true"], capture_output=True).returncode == 0:
+        return [u, "--net", "--"]
+    return []
+
+
 def dump_dom(browser, url):
     prof = tempfile.mkdtemp(prefix="sg-chromium-")
     try:
         p = subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            isolated() + [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
              "--no-first-run", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--disable-extensions",
+             # No name lookups at all: the page is a local file and the tests
+             # may reach nothing but loopback (without this Chromium asks the
+             # system resolver for Google's hosts at start-up).
+             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+             "--no-pings", "--dns-prefetch-disable",
              f"--user-data-dir={prof}", "--virtual-time-budget=5000", "--dump-dom", url],
             capture_output=True, text=True, timeout=90)
         return p.stdout
