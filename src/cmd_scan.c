@@ -59,6 +59,8 @@ usage(FILE *f)
 	    "  --policies DIR         add or replace policies from DIR\n"
 	    "  --format inventory     print the raw inventory JSON (no policies) instead\n"
 	    "  --no-prefix-lists      do not resolve prefix lists' entries\n"
+	    "  --no-network-interfaces  do not ask which groups are attached to an interface\n"
+	    "                         (findings then show the attachment as unknown)\n"
 	    "  --no-progress          no progress on stderr (default: shown on a terminal)\n"
 	    "  --xml-file FILE        offline: read a saved DescribeSecurityGroups response\n"
 	    "                         instead of calling AWS (repeatable; region from --region)\n"
@@ -304,6 +306,7 @@ sg_cmd_scan(int argc, char **argv)
 	const char **files = NULL;
 	size_t n_names = 0, n_files = 0, n_tags = 0;
 	bool all = false, no_progress = false, no_pl = false, inventory_only = false;
+	bool no_eni = false;
 	time_t started = run_clock();
 	int i, r, rc = SG_EXIT_INTERNAL;
 
@@ -385,6 +388,8 @@ sg_cmd_scan(int argc, char **argv)
 			no_progress = true;
 		} else if (strcmp(a, "--no-prefix-lists") == 0) {
 			no_pl = true;
+		} else if (strcmp(a, "--no-network-interfaces") == 0) {
+			no_eni = true;
 		} else {
 			rc = sg_cli_usage_error("scan", "unknown option '%s'", a);
 			goto done;
@@ -413,6 +418,7 @@ sg_cmd_scan(int argc, char **argv)
 		so.regions = names;
 		so.n_regions = all ? 0 : n_names;
 		so.resolve_prefix_lists = !no_pl;
+		so.network_interfaces = !no_eni;
 		pr.on = !no_progress && isatty(STDERR_FILENO);
 		so.progress = on_progress;
 		so.progress_ctx = &pr;

@@ -779,11 +779,17 @@ start_regions(struct scan *s)
 			region_fail(rj, err.status, &err, NULL);
 			chain_end(rj);
 		}
-		if (s->opt->network_interfaces) {
-			sg_err_init(&err);
-			if (submit_eni_page(rj, NULL, &err) != SG_OK)
-				eni_fail(rj, err.msg);
-		}
+	}
+	/* Interfaces after every first page: the pages are the critical path. */
+	for (i = 0; s->opt->network_interfaces && i < s->n_jobs; i++) {
+		struct region_job *rj = &s->jobs[i];
+		struct sg_error err;
+
+		if (!rj->enabled)
+			continue;
+		sg_err_init(&err);
+		if (submit_eni_page(rj, NULL, &err) != SG_OK)
+			eni_fail(rj, err.msg);
 	}
 }
 

@@ -1,9 +1,9 @@
 /*
  * fuzz_ec2_xml.c — libFuzzer target for the EC2 XML parsers (src/ec2_xml.c).
  *
- * Each input goes through all three parsers (DescribeSecurityGroups from
+ * Each input goes through every parser (DescribeSecurityGroups from
  * memory and as a stream in odd-sized pieces, DescribeRegions,
- * GetManagedPrefixListEntries), and what was parsed through the JSON
+ * GetManagedPrefixListEntries, DescribeNetworkInterfaces), and what was parsed through the JSON
  * writer, so every record the parser can produce is also walked. A small
  * page cap makes the ELIMIT paths reachable.
  *
@@ -51,6 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sg_ec2_page pg;
 	struct sg_ec2_region_list rl;
 	struct sg_prefix_list pl;
+	struct sg_ec2_eni_page eni;
 	struct sg_error err;
 	struct piece pc = { data, size, 0 };
 	char *next = NULL, *json = NULL;
@@ -76,5 +77,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sg_ec2_parse_prefix_list_entries(&next, &pl, (const char *)data, size, &w, &err) == SG_OK)
 		free(next);
 	free(pl.entries);
+
+	sg_err_init(&err);
+	if (sg_ec2_parse_network_interfaces(&eni, (const char *)data, size, &w, &err) == SG_OK)
+		sg_ec2_eni_page_dispose(&eni);
 	return 0;
 }
