@@ -314,7 +314,8 @@ sigv4_result_free(struct sigv4_result *res)
 	sv_free_wiped(res->canonical_request);
 	free(res->string_to_sign);
 	free(res->signed_headers);
-	free(res->authorization);
+	/* DESIGN.md counts the Authorization header among the secrets. */
+	sv_free_wiped(res->authorization);
 	sv_free_wiped(res->security_token);
 	free(res);
 }

@@ -20,10 +20,18 @@ sg_file_read(const char *path, struct sg_buf *out, bool allow_nul, struct sg_err
 	int fd;
 	enum sg_status st = SG_OK;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+
+	/* O_NONBLOCK: a FIFO named as a config file must not hang the run. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return sg_err_set(err, errno == ENOENT ? SG_ENOTFOUND : SG_EIO,
 		    "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &sb) != 0 || S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode) ||
+	    S_ISDIR(sb.st_mode)) {
+		close(fd);
+		return sg_err_set(err, SG_EIO, "%s: not a regular file", path);
+	}
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0) {

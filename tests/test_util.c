@@ -144,6 +144,17 @@ atomic_write_replaces_whole_file(void **state)
 	snprintf(path, sizeof(path), "%s/missing", dir);
 	sg_buf_init(&b, 2);
 	assert_int_equal(sg_file_read(path, &b, false, &err), SG_ENOTFOUND);
+	/* A FIFO or a directory is refused at once, never waited on. */
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	sg_err_init(&err);
+	sg_buf_init(&b, 100);
+	assert_int_equal(sg_file_read(path, &b, false, &err), SG_EIO);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	unlink(path);
+	sg_err_init(&err);
+	sg_buf_init(&b, 100);
+	assert_int_equal(sg_file_read(dir, &b, false, &err), SG_EIO);
 	snprintf(path, sizeof(path), "%s/report.json", dir);
 	unlink(path);
 	rmdir(dir);
