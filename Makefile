@@ -24,6 +24,9 @@ SG_ROOT   := $(abspath .)
 # shared/ sits beside the clone; from a git worktree, beside the main checkout.
 SG_SHARED ?= $(abspath $(firstword $(wildcard ../shared \
                $(shell git rev-parse --git-common-dir 2>/dev/null)/../../shared) ../shared))
+# The Python test tooling lives in .venv/ when the machine's Python lacks it
+# (scripts/deps.sh); first on PATH so python3, aws and moto_server come from it.
+export PATH := $(abspath .venv/bin):$(PATH)
 export SG_ROOT SG_SHARED PYTHON
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
