@@ -16,7 +16,6 @@
 
 #include "sg_check.h"
 #include "sg_policy.h"
-#include "sg_policy_cli.h"
 #include "sg_record_json.h"
 #include "sg_util.h"
 #include "sg_waiver.h"
@@ -534,67 +533,6 @@ scope_tag_parse(void **state)
 	assert_string_equal(t.value, "");
 }
 
-static void
-policy_cli_flags(void **state)
-{
-	char a0[] = "scan", a1[] = "--scope-tag", a2[] = "environment=pci", a3[] = "--waivers=w.json",
-	    a4[] = "--policies", a5[] = "team", a6[] = "--regions", a7[] = "--scope-tag=novalue";
-	char *argv[] = { a0, a1, a2, a3, a4, a5, a6, a7 };
-	struct sg_policy_cli pc;
-	int i;
-
-	(void)state;
-	sg_policy_cli_init(&pc);
-	i = 1;
-	assert_int_equal(sg_policy_cli_option(&pc, "scan", 8, argv, &i), 1);
-	assert_int_equal(i, 2);
-	assert_string_equal(pc.tags[0].key, "environment");
-	assert_string_equal(pc.tags[0].value, "pci");
-	i = 3;
-	assert_int_equal(sg_policy_cli_option(&pc, "scan", 8, argv, &i), 1);
-	assert_string_equal(pc.waivers, "w.json");
-	i = 4;
-	assert_int_equal(sg_policy_cli_option(&pc, "scan", 8, argv, &i), 1);
-	assert_int_equal(i, 5);
-	assert_string_equal(pc.policies_dir, "team");
-	i = 6;
-	assert_int_equal(sg_policy_cli_option(&pc, "scan", 8, argv, &i), 0);
-	i = 7;
-	assert_int_equal(sg_policy_cli_option(&pc, "scan", 8, argv, &i), -1);
-	assert_int_equal(pc.n_tags, 1);
-	/* The argv string itself is untouched: the tag points into a copy. */
-	assert_string_equal(a2, "environment=pci");
-	sg_policy_cli_dispose(&pc);
-}
-
-static void
-policy_cli_evaluate(void **state)
-{
-	struct sg_policy_cli pc;
-	struct sg_policy_set *ps = NULL;
-	struct sg_policy_result *res = NULL;
-	struct sg_inventory *inv;
-	struct sg_error err;
-	char path[1024];
-
-	(void)state;
-	sg_err_init(&err);
-	snprintf(path, sizeof(path), "%s/policies", root());
-	setenv("SG_POLICY_DIR", path, 1);
-	inv = load_account("clean.json");
-	sg_policy_cli_init(&pc);
-	assert_int_equal(sg_policy_cli_evaluate(&pc, inv, true, 0, &ps, &res, &err), SG_OK);
-	assert_int_equal(res->pci.verdict, SG_PCIV_COMPLIANT);
-	assert_int_equal(strlen(res->catalogue_sha256), 64);
-	sg_policy_result_free(res);
-	sg_policy_set_free(ps);
-	pc.waivers = "/nonexistent/waivers.json";
-	assert_int_not_equal(sg_policy_cli_evaluate(&pc, inv, true, 0, &ps, &res, &err), SG_OK);
-	assert_non_null(strstr(err.msg, "/nonexistent/waivers.json"));
-	sg_policy_cli_dispose(&pc);
-	sg_inventory_free(inv);
-}
-
 int
 main(void)
 {
@@ -612,8 +550,6 @@ main(void)
 		cmocka_unit_test(check_default_group_and_egress),
 		cmocka_unit_test(check_wide_public_threshold),
 		cmocka_unit_test(scope_tag_parse),
-		cmocka_unit_test(policy_cli_flags),
-		cmocka_unit_test(policy_cli_evaluate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
