@@ -17,6 +17,7 @@
 
 #include <cJSON.h>
 
+#include "sg_json.h"
 #include "sg_check.h"
 #include "sg_policy.h"
 #include "sg_util.h"
@@ -283,31 +284,15 @@ static const char *const known_fields[] = {
 static enum sg_status
 parse_policy(const cJSON *root, const char *name, struct sg_policy *p, struct sg_error *err)
 {
-	const cJSON *v, *f;
+	const cJSON *v;
 	char *sev = NULL, *where;
 	size_t where_len;
 	enum sg_status st;
 
 	if (!cJSON_IsObject(root))
 		return sg_err_set(err, SG_ECONFIG, "%s: a policy file holds one JSON object", name);
-	cJSON_ArrayForEach(f, root) {
-		size_t k;
-		bool ok = false;
-		for (k = 0; known_fields[k] != NULL; k++)
-			if (f->string != NULL && strcmp(f->string, known_fields[k]) == 0)
-				ok = true;
-		if (!ok)
-			return sg_err_set(err, SG_ECONFIG, "%s: unknown field '%.60s'", name,
-			    f->string ? f->string : "");
-		/* cJSON would silently use the first of two equal keys. */
-		{
-			const cJSON *g;
-			for (g = root->child; g != f; g = g->next)
-				if (strcmp(g->string, f->string) == 0)
-					return sg_err_set(err, SG_ECONFIG, "%s: duplicate field '%s'",
-					    name, f->string);
-		}
-	}
+	if ((st = sg_json_only_keys(root, known_fields, name, err)) != SG_OK)
+		return st;
 	if ((st = get_string(root, "PolicyID", true, name, &p->id, err)) != SG_OK)
 		return st;
 	if (strlen(p->id) > 200 || strspn(p->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(p->id))

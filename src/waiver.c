@@ -10,6 +10,7 @@
 
 #include <cJSON.h>
 
+#include "sg_json.h"
 #include "sg_util.h"
 #include "sg_waiver.h"
 
@@ -119,33 +120,6 @@ get_port(const cJSON *obj, const char *key, const char *where, bool *has, int *o
 }
 
 static enum sg_status
-only_keys(const cJSON *obj, const char *const *allowed, const char *where,
-          struct sg_error *err)
-{
-	const cJSON *it;
-	size_t k;
-
-	cJSON_ArrayForEach(it, obj) {
-		bool ok = false;
-		for (k = 0; allowed[k] != NULL; k++)
-			if (it->string != NULL && strcmp(it->string, allowed[k]) == 0)
-				ok = true;
-		if (!ok)
-			return sg_err_set(err, SG_ECONFIG, "%s: unknown field '%.60s'", where,
-			    it->string ? it->string : "");
-		/* cJSON would silently use the first of two equal keys. */
-		{
-			const cJSON *g;
-			for (g = obj->child; g != it; g = g->next)
-				if (strcmp(g->string, it->string) == 0)
-					return sg_err_set(err, SG_ECONFIG, "%s: duplicate field '%s'",
-					    where, it->string);
-		}
-	}
-	return SG_OK;
-}
-
-static enum sg_status
 parse_rule(const cJSON *rule, struct sg_waiver *w, const char *where, struct sg_error *err)
 {
 	static const char *const allowed[] = {
@@ -156,7 +130,7 @@ parse_rule(const cJSON *rule, struct sg_waiver *w, const char *where, struct sg_
 
 	if (!cJSON_IsObject(rule))
 		return sg_err_set(err, SG_ECONFIG, "%s: 'Rule' must be an object", where);
-	if ((st = only_keys(rule, allowed, where, err)) != SG_OK)
+	if ((st = sg_json_only_keys(rule, allowed, where, err)) != SG_OK)
 		return st;
 	v = cJSON_GetObjectItemCaseSensitive(rule, "Direction");
 	if (v != NULL && !cJSON_IsNull(v)) {
@@ -210,7 +184,7 @@ parse_entry(const cJSON *e, struct sg_waiver *w, const char *where, struct sg_er
 
 	if (!cJSON_IsObject(e))
 		return sg_err_set(err, SG_ECONFIG, "%s: must be an object", where);
-	if ((st = only_keys(e, allowed, where, err)) != SG_OK)
+	if ((st = sg_json_only_keys(e, allowed, where, err)) != SG_OK)
 		return st;
 	if ((st = get_str(e, "PolicyID", true, where, &w->policy_id, err)) != SG_OK ||
 	    (st = get_str(e, "GroupId", true, where, &w->group_id, err)) != SG_OK ||
