@@ -13,10 +13,25 @@ add_str(cJSON *o, const char *key, const char *v)
 	return v == NULL || cJSON_AddStringToObject(o, key, v) != NULL;
 }
 
+/*
+ * Integers go in as raw text: cJSON would print an integral number with
+ * "%d" too (same bytes), but only after a "%1.15g" and sscanf round trip
+ * per number, which dominated writing a large inventory.
+ */
 static bool
-add_num(cJSON *o, const char *key, double v)
+add_num(cJSON *o, const char *key, long long v)
 {
-	return cJSON_AddNumberToObject(o, key, v) != NULL;
+	char buf[24], *p = buf + sizeof(buf);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	return cJSON_AddRawToObject(o, key, p) != NULL;
 }
 
 static bool
@@ -146,9 +161,9 @@ sg_coverage_to_cjson(const struct sg_region_coverage *c)
 	if (!add_str(o, "region", c->region) ||
 	    !add_str(o, "state", sg_region_state_name(c->state)) ||
 	    !add_str(o, "error_code", c->error_code) ||
-	    !add_str(o, "error_message", c->error_message) || !add_num(o, "groups", (double)c->groups) ||
-	    !add_num(o, "rules", (double)c->rules) || !add_num(o, "pages", (double)c->pages) ||
-	    !add_num(o, "prefix_lists", (double)c->prefix_lists)) {
+	    !add_str(o, "error_message", c->error_message) || !add_num(o, "groups", (long long)c->groups) ||
+	    !add_num(o, "rules", (long long)c->rules) || !add_num(o, "pages", (long long)c->pages) ||
+	    !add_num(o, "prefix_lists", (long long)c->prefix_lists)) {
 		cJSON_Delete(o);
 		return NULL;
 	}
