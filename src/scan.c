@@ -827,6 +827,14 @@ plan(struct scan *s, const struct sg_ec2_region_list *listed, struct sg_error *e
 			names[n++] = listed->items[i].name;
 		}
 		qsort(names, n, sizeof(*names), cmp_str);
+		if (n == 0) {
+			/* Every account has regions: an empty list is a broken answer, and a
+			 * scan of nothing must not pass for a clean one. */
+			free(names);
+			return sg_err_set(err, SG_EAWS, "%s DescribeRegions listed no region of "
+			    "partition %s; nothing could be scanned", s->api_region,
+			    part ? part : "(unknown)");
+		}
 	} else {
 		names = calloc(o->n_regions ? o->n_regions : 1, sizeof(*names));
 		if (names == NULL)

@@ -694,6 +694,23 @@ describe_regions_failure(void **state)
 	sg_inventory_free(r.inv);
 }
 
+/* An empty region list is an error, never a clean scan of nothing. */
+static void
+no_regions_listed_is_an_error(void **state)
+{
+	struct run r;
+	(void)state;
+
+	world_reset();
+	add_region("cn-north-1", "opt-in-not-required", 1, 1); /* another partition only */
+	run_scan(&r, true, NULL, 0);
+	assert_int_equal(r.st, SG_EAWS);
+	assert_string_equal(r.err.msg, "us-east-1 DescribeRegions listed no region of partition "
+	    "aws; nothing could be scanned");
+	assert_int_equal(r.inv->n_regions, 0);
+	sg_inventory_free(r.inv);
+}
+
 static void
 identity_failure_stops_the_scan(void **state)
 {
@@ -762,6 +779,7 @@ main(void)
 		cmocka_unit_test(prefix_lists_resolved_across_pages),
 		cmocka_unit_test(network_interfaces_failure_is_not_coverage),
 		cmocka_unit_test(describe_regions_failure),
+		cmocka_unit_test(no_regions_listed_is_an_error),
 		cmocka_unit_test(identity_failure_stops_the_scan),
 		cmocka_unit_test(many_regions_concurrently),
 		cmocka_unit_test(state_for_statuses),
