@@ -37,9 +37,17 @@
 #include "sg_buf.h"
 #include "sg_err.h"
 
-/* Advisory and mandatory refresh windows (seconds before expiration). */
+/*
+ * Refresh windows (seconds before expiration): the advisory one is
+ * min(15 min, lifetime / 2), the mandatory one min(10 min, lifetime / 4),
+ * where lifetime = expiration - the time the provider obtained them, so
+ * short-lived credentials (900 s) are not "due" on every request.
+ */
 #define SG_CREDS_ADVISORY_REFRESH_S (15 * 60)
 #define SG_CREDS_MANDATORY_REFRESH_S (10 * 60)
+/* After a failed advisory refresh, or one that handed back credentials still
+ * inside the window, wait this long before the next advisory attempt. */
+#define SG_CREDS_ADVISORY_RETRY_S 30
 
 struct sg_creds {
 	char *access_key_id;     /* malloc'd */
@@ -173,11 +181,12 @@ enum sg_status sg_creds_provider_new(struct sg_creds_provider **out,
 
 /*
  * Current credentials, as a copy the caller disposes. The first call resolves
- * the chain. Later calls refresh when fewer than 15 minutes remain (advisory:
- * a failed refresh is tolerated while the old ones are still outside the
- * mandatory window) and must refresh when fewer than 10 minutes remain
- * (mandatory: a failure is returned). Safe to call from several threads;
- * only one refreshes at a time.
+ * the chain. Later calls refresh inside the advisory window (at most once per
+ * SG_CREDS_ADVISORY_RETRY_S after a failure or an unhelpful refresh; a failed
+ * refresh is tolerated while the old ones are outside the mandatory window)
+ * and must refresh inside the mandatory window (a failure is returned). See
+ * SG_CREDS_ADVISORY_REFRESH_S for the window sizes. Safe to call from
+ * several threads; only one refreshes at a time.
  */
 enum sg_status sg_creds_provider_get(struct sg_creds_provider *p, struct sg_creds *out,
                                      struct sg_error *err) SG_MUST_USE;

@@ -118,6 +118,8 @@ struct sg_creds_provider {
 	/* Cache. */
 	bool have;
 	struct sg_creds cached;
+	time_t obtained;         /* when `cached` was fetched: its lifetime starts here */
+	time_t next_advisory;    /* no advisory refresh before this (0 = any time) */
 };
 
 /* One resolution in progress. */
@@ -1001,25 +1003,60 @@ resolve_locked(struct sg_creds_provider *p, time_t now, struct sg_creds *out, st
 	return SG_OK;
 }
 
+/*
+ * Refresh windows sized to the credentials' lifetime (expiration minus the
+ * time we obtained them). Fixed 15/10-minute windows would make credentials
+ * that live 15 minutes or less (duration_seconds = 900, the AWS minimum, or a
+ * credential_process handing out short ones) "due" on every request, so every
+ * API call would fetch new ones first.
+ */
+static time_t
+advisory_window(time_t lifetime)
+{
+	time_t w = lifetime > 0 ? lifetime / 2 : 0;
+	return w < SG_CREDS_ADVISORY_REFRESH_S ? w : SG_CREDS_ADVISORY_REFRESH_S;
+}
+
+static time_t
+mandatory_window(time_t lifetime)
+{
+	time_t w = lifetime > 0 ? lifetime / 4 : 0;
+	return w < SG_CREDS_MANDATORY_REFRESH_S ? w : SG_CREDS_MANDATORY_REFRESH_S;
+}
+
 enum sg_status
 sg_creds_provider_get(struct sg_creds_provider *p, struct sg_creds *out, struct sg_error *err)
 {
 	struct sg_creds fresh;
 	struct sg_error e2;
-	time_t now;
+	time_t now, left, lifetime;
 	enum sg_status st;
 
 	pthread_mutex_lock(&p->mu);
 	now = now_of(p);
-	if (p->have && p->cached.expiration != 0 &&
-	    p->cached.expiration - now <= SG_CREDS_ADVISORY_REFRESH_S) {
-		bool mandatory = p->cached.expiration - now <= SG_CREDS_MANDATORY_REFRESH_S;
+	left = p->have ? p->cached.expiration - now : 0;
+	lifetime = p->have ? p->cached.expiration - p->obtained : 0;
+	if (p->have && p->cached.expiration != 0 && left <= advisory_window(lifetime) &&
+	    (left <= mandatory_window(lifetime) || now >= p->next_advisory)) {
+		bool mandatory = left <= mandatory_window(lifetime);
 		sg_creds_init(&fresh);
 		sg_err_init(&e2);
 		st = resolve_locked(p, now, &fresh, &e2);
 		if (st == SG_OK) {
+			/*
+			 * The source may hand back credentials that are no fresher
+			 * (a credential_process with its own cache, IMDS on a bad
+			 * day). Their windows restart from now, so they are not due
+			 * again at once; and no advisory retry for 30 s either.
+			 */
+			if (fresh.expiration != 0 &&
+			    fresh.expiration - now <= advisory_window(lifetime))
+				p->next_advisory = now + SG_CREDS_ADVISORY_RETRY_S;
+			else
+				p->next_advisory = 0;
 			sg_creds_dispose(&p->cached);
 			p->cached = fresh;
+			p->obtained = now;
 		} else if (mandatory) {
 			/* Keep the cache: an invalidate-free retry may still succeed. */
 			sg_err_set(err, st, "%s", e2.msg);
@@ -1028,6 +1065,7 @@ sg_creds_provider_get(struct sg_creds_provider *p, struct sg_creds *out, struct 
 			pthread_mutex_unlock(&p->mu);
 			return st;
 		} else {
+			p->next_advisory = now + SG_CREDS_ADVISORY_RETRY_S;
 			plog(p, SG_CREDS_LOG_DEBUG,
 			    "credentials: advisory refresh failed, keeping the current ones: %s", e2.msg);
 		}
@@ -1040,6 +1078,8 @@ sg_creds_provider_get(struct sg_creds_provider *p, struct sg_creds *out, struct 
 		}
 		p->cached = fresh;
 		p->have = true;
+		p->obtained = now;
+		p->next_advisory = 0;
 	}
 	st = sg_creds_copy(out, &p->cached, err);
 	pthread_mutex_unlock(&p->mu);
@@ -1052,6 +1092,7 @@ sg_creds_provider_invalidate(struct sg_creds_provider *p)
 	pthread_mutex_lock(&p->mu);
 	sg_creds_dispose(&p->cached);
 	p->have = false;
+	p->next_advisory = 0;
 	pthread_mutex_unlock(&p->mu);
 }
 

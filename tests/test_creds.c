@@ -117,6 +117,7 @@ struct fake_sts {
 	int calls;
 	enum sg_status fail;          /* return this instead of credentials */
 	long expires_in;              /* seconds from fake_now; 0 = 3600 */
+	time_t fixed_expiration;      /* nonzero: always this expiration (a caching source) */
 	char kinds[8][16];
 	char arns[8][128];
 	char sessions[8][80];
@@ -159,7 +160,8 @@ sts_fn(void *ctx, const struct sg_creds_sts_request *req, struct sg_creds *out,
 	out->access_key_id = strdup(akid);
 	out->secret_access_key = strdup(SECRET);
 	out->session_token = strdup(TOKEN);
-	out->expiration = fake_now + (f->expires_in ? f->expires_in : 3600);
+	out->expiration = f->fixed_expiration ? f->fixed_expiration
+	    : fake_now + (f->expires_in ? f->expires_in : 3600);
 	return SG_OK;
 }
 
@@ -1172,6 +1174,135 @@ refresh_windows_advisory_and_mandatory(void **state)
 	sg_creds_provider_free(p);
 }
 
+/* Provider for profile "r" (role via source profile b) with the fake STS. */
+static struct sg_creds_provider *
+role_provider(struct fake_sts *sts)
+{
+	struct sg_creds_options o = opts_with(sts, NULL, NULL);
+	struct sg_creds_provider *p;
+	struct sg_error err;
+
+	write_file("config", "[profile r]\nrole_arn = arn:aws:iam::1:role/R\nsource_profile = b\n", 0600);
+	write_file("credentials", "[b]\naws_access_key_id = K\naws_secret_access_key = s\n", 0600);
+	o.profile = "r";
+	sg_err_init(&err);
+	assert_int_equal(sg_creds_provider_new(&p, &o, &err), SG_OK);
+	return p;
+}
+
+static enum sg_status
+get_once(struct sg_creds_provider *p)
+{
+	struct sg_creds c;
+	struct sg_error err;
+	enum sg_status st;
+
+	sg_err_init(&err);
+	sg_creds_init(&c);
+	st = sg_creds_provider_get(p, &c, &err);
+	if (st == SG_OK)
+		assert_true(c.expiration > fake_now);
+	sg_creds_dispose(&c);
+	return st;
+}
+
+/* duration_seconds = 900 (the AWS minimum) must not mean an AssumeRole per request. */
+static void
+refresh_short_lived_credentials_fetched_once(void **state)
+{
+	struct fake_sts sts = { .mu = PTHREAD_MUTEX_INITIALIZER, .expires_in = 900 };
+	struct sg_creds_provider *p;
+	time_t t0 = 1700000000;
+	int i;
+	(void)state;
+
+	fake_now = t0;
+	p = role_provider(&sts);
+	/* 100 requests over the first 7 minutes: one fetch. */
+	for (i = 0; i < 100; i++) {
+		fake_now = t0 + i * 4;
+		assert_int_equal(get_once(p), SG_OK);
+	}
+	assert_int_equal(sts.calls, 1);
+	/* Into the advisory window (450 s left = lifetime / 2): exactly one refresh. */
+	for (i = 0; i < 100; i++) {
+		fake_now = t0 + 450 + i;
+		assert_int_equal(get_once(p), SG_OK);
+	}
+	assert_int_equal(sts.calls, 2);
+	sg_creds_provider_free(p);
+}
+
+/* Failed advisory refreshes are retried every 30 s, not on every request;
+ * the mandatory window still forces one (and reports its failure). */
+static void
+refresh_advisory_failures_back_off(void **state)
+{
+	struct fake_sts sts = { .mu = PTHREAD_MUTEX_INITIALIZER, .expires_in = 900 };
+	struct sg_creds_provider *p;
+	time_t t0 = 1700000000;
+	int i;
+	(void)state;
+
+	fake_now = t0;
+	p = role_provider(&sts);
+	assert_int_equal(get_once(p), SG_OK);
+	sts.fail = SG_ENET;
+	for (i = 0; i < 90; i++) {          /* 500..411 s left */
+		fake_now = t0 + 400 + i;
+		assert_int_equal(get_once(p), SG_OK);
+	}
+	assert_int_equal(sts.calls, 3);     /* at 450 and 420 s left */
+	/* Mandatory window (225 s left = lifetime / 4): every request tries, and fails. */
+	fake_now = t0 + 900 - 225;
+	assert_int_equal(get_once(p), SG_ENET);
+	assert_int_equal(get_once(p), SG_ENET);
+	assert_int_equal(sts.calls, 5);
+	sts.fail = SG_OK;
+	assert_int_equal(get_once(p), SG_OK);
+	assert_int_equal(sts.calls, 6);
+	assert_int_equal(get_once(p), SG_OK);
+	assert_int_equal(sts.calls, 6);
+	sg_creds_provider_free(p);
+}
+
+/* A source that keeps handing back the same short-lived credentials (a
+ * credential_process with its own cache, Expiration 14 min ahead): a handful
+ * of refreshes over their whole life, never one per request, and never an
+ * expired credential handed out. */
+static void
+refresh_source_returning_short_lived_no_storm(void **state)
+{
+	struct fake_sts sts = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct sg_creds_provider *p;
+	time_t t0 = 1700000000;
+	int i;
+	(void)state;
+
+	fake_now = t0;
+	sts.fixed_expiration = t0 + 14 * 60;
+	p = role_provider(&sts);
+	for (i = 0; i < 14 * 60; i++) {
+		fake_now = t0 + i;
+		assert_int_equal(get_once(p), SG_OK);
+	}
+	assert_true(sts.calls <= 12);
+	/* Fresh hour-long credentials from an advisory refresh with 5 min left
+	 * of a 1 h set: replaced once, then quiet. */
+	sg_creds_provider_invalidate(p);
+	sts.fixed_expiration = 0;
+	sts.calls = 0;
+	fake_now = t0;
+	assert_int_equal(get_once(p), SG_OK);
+	sts.expires_in = 300;             /* the refresh returns 5-minute ones */
+	for (i = 0; i < 100; i++) {
+		fake_now = t0 + 3600 - 14 * 60 + i;
+		assert_int_equal(get_once(p), SG_OK);
+	}
+	assert_int_equal(sts.calls, 2);
+	sg_creds_provider_free(p);
+}
+
 static void
 static_credentials_never_refresh(void **state)
 {
@@ -1316,6 +1447,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(imds_v2_token_role_credentials, setup, teardown),
 		cmocka_unit_test_setup_teardown(imds_unreachable_or_failing, setup, teardown),
 		cmocka_unit_test_setup_teardown(refresh_windows_advisory_and_mandatory, setup, teardown),
+		cmocka_unit_test_setup_teardown(refresh_short_lived_credentials_fetched_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(refresh_advisory_failures_back_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(refresh_source_returning_short_lived_no_storm, setup, teardown),
 		cmocka_unit_test_setup_teardown(static_credentials_never_refresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(threads_share_one_resolution, setup, teardown),
 		cmocka_unit_test(json_parser_kinds),
