@@ -40,7 +40,7 @@ struct sg_ini;
 /*
  * Parse `len` bytes. On success *out is a new ini the caller frees with
  * sg_ini_free(); on failure *out is untouched and err says file and line
- * (status SG_ECONFIG, or SG_ELIMIT for size).
+ * (status SG_ECONFIG, size included: a bad file is a configuration error).
  */
 enum sg_status sg_ini_parse(struct sg_ini **out, const char *display_name,
                             const char *data, size_t len,

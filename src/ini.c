@@ -304,7 +304,7 @@ sg_ini_parse(struct sg_ini **out, const char *display_name, const char *data, si
 	uint64_t *slot;
 
 	if (len > SG_INI_MAX_BYTES)
-		return sg_err_set(err, SG_ELIMIT, "%s: file is larger than %zu bytes", name,
+		return sg_err_set(err, SG_ECONFIG, "%s: file is larger than %zu bytes", name,
 		    SG_INI_MAX_BYTES);
 	if (len > 0 && memchr(data, '\0', len) != NULL)
 		return sg_err_set(err, SG_ECONFIG, "%s line %u: contains a NUL byte (binary file?)",
@@ -512,7 +512,7 @@ sg_ini_load(struct sg_ini **out, const char *path, const char *display_name,
 	/* NULs are checked by the parser, which can name the line. */
 	st = sg_file_read(path, &b, true, &e2);
 	if (st == SG_ELIMIT)
-		return sg_err_set(err, SG_ELIMIT, "%s: file is larger than %zu bytes", name,
+		return sg_err_set(err, SG_ECONFIG, "%s: file is larger than %zu bytes", name,
 		    SG_INI_MAX_BYTES);
 	if (st == SG_ENOTFOUND)
 		return sg_err_set(err, st, "%s: no such file", name);

@@ -223,7 +223,7 @@ binary_and_huge_files_rejected(void **state)
 	big = malloc(n);
 	assert_non_null(big);
 	memset(big, '#', n);
-	expect_error(big, n, SG_ELIMIT, "larger than 1048576 bytes");
+	expect_error(big, n, SG_ECONFIG, "larger than 1048576 bytes");
 	free(big);
 }
 
@@ -262,7 +262,7 @@ load_names_the_file(void **state)
 	free(big);
 	ini = NULL;
 	sg_err_init(&err);
-	assert_int_equal(sg_ini_load(&ini, path, "~/.aws/config", &err), SG_ELIMIT);
+	assert_int_equal(sg_ini_load(&ini, path, "~/.aws/config", &err), SG_ECONFIG);
 	assert_null(ini);
 	assert_non_null(strstr(err.msg, "~/.aws/config: file is larger"));
 	unlink(path);

@@ -284,9 +284,12 @@ with endpoint(["fixtures/accounts/demo.json", "fixtures/accounts/clean.json"]) a
     rc, doc, err = identity(env())
     c.check("binary credentials file: precise error", rc == 3 and "NUL byte" in err, err)
     with open(cred, "wb") as f:
-        f.write(b"#" * (1 << 20) + b"\n")
+        f.write(b"#" * (2 << 20) + b"\n")
     rc, doc, err = identity(env())
-    c.check("huge credentials file: size error", rc != 0 and "larger than 1048576 bytes" in err,
+    # A bad file is a configuration error (exit 3), like every other one,
+    # not "incomplete" (exit 2).
+    c.check("2 MB credentials file: exit 3, naming the file and the cap",
+            rc == 3 and "~/credentials: file is larger than 1048576 bytes" in err,
             "rc=%d %s" % (rc, err))
     write(cred, "[default]\r\naws_access_key_id = %s\r\naws_secret_access_key = %s\r\n"
           % (akid, secret), 0o644)
