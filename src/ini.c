@@ -309,6 +309,14 @@ sg_ini_parse(struct sg_ini **out, const char *display_name, const char *data, si
 	if (len > 0 && memchr(data, '\0', len) != NULL)
 		return sg_err_set(err, SG_ECONFIG, "%s line %u: contains a NUL byte (binary file?)",
 		    name, line_of(data, (size_t)((const char *)memchr(data, '\0', len) - data)));
+	/*
+	 * Notepad and PowerShell 5 save UTF-8 with a byte-order mark. Python's
+	 * configparser (botocore) does not strip it either, so say what it is
+	 * rather than report "[default]" as a key before any section.
+	 */
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		return sg_err_set(err, SG_ECONFIG,
+		    "%s line 1: starts with a UTF-8 byte-order mark; save it without one", name);
 	if (!valid_utf8((const unsigned char *)data, len, &bad))
 		return sg_err_set(err, SG_ECONFIG, "%s line %u: not valid UTF-8 text", name,
 		    line_of(data, bad));

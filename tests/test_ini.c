@@ -220,6 +220,9 @@ binary_and_huge_files_rejected(void **state)
 	(void)state;
 
 	expect_error(bin, sizeof(bin) - 1, SG_ECONFIG, "line 3: contains a NUL byte (binary file?)");
+	/* A UTF-8 byte-order mark (Notepad): named, not "a key before any section". */
+	expect_error("\xEF\xBB\xBF[default]\nregion = eu-west-1\n", 32, SG_ECONFIG,
+	    "~/.aws/config line 1: starts with a UTF-8 byte-order mark; save it without one");
 	big = malloc(n);
 	assert_non_null(big);
 	memset(big, '#', n);
