@@ -382,12 +382,31 @@ sg_creds_provider_new(struct sg_creds_provider **out, const struct sg_creds_opti
 	return SG_OK;
 }
 
-/* Warn (once per process) about a credentials file others can read. */
+/*
+ * Warn (once per process and file kind) about a credentials or config file
+ * that others can read. The config file is warned about only when it holds
+ * a secret key: a 0644 config with just regions and role ARNs is normal and
+ * harmless, and warning on it would teach people to ignore the warning.
+ */
+enum perm_kind { PERM_CREDENTIALS, PERM_CONFIG };
+
+static bool
+ini_holds_secret(const struct sg_ini *ini)
+{
+	size_t i, n = ini ? sg_ini_section_count(ini) : 0;
+
+	for (i = 0; i < n; i++)
+		if (sg_ini_get(ini, sg_ini_section_name(ini, i), "aws_secret_access_key", NULL) != NULL)
+			return true;
+	return false;
+}
+
 static void
-check_permissions(const struct sg_creds_provider *p, const char *path, const char *disp)
+check_permissions(const struct sg_creds_provider *p, enum perm_kind kind, const char *path,
+                  const char *disp)
 {
 	static pthread_mutex_t once_mu = PTHREAD_MUTEX_INITIALIZER;
-	static bool warned;
+	static bool warned[2];
 	struct stat sb;
 	bool warn = false;
 
@@ -395,9 +414,11 @@ check_permissions(const struct sg_creds_provider *p, const char *path, const cha
 	 * is world-readable and holds nothing. */
 	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || (sb.st_mode & (S_IRGRP | S_IROTH)) == 0)
 		return;
+	if (kind == PERM_CONFIG && !ini_holds_secret(p->config))
+		return;
 	pthread_mutex_lock(&once_mu);
-	if (!warned)
-		warned = warn = true;
+	if (!warned[kind])
+		warned[kind] = warn = true;
 	pthread_mutex_unlock(&once_mu);
 	if (warn)
 		plog(p, SG_CREDS_LOG_WARN,
@@ -420,6 +441,8 @@ load_files(struct sg_creds_provider *p, struct sg_error *err)
 		p->config = NULL;
 	} else if (st != SG_OK) {
 		return sg_err_set(err, st, "%s", e2.msg);
+	} else {
+		check_permissions(p, PERM_CONFIG, p->config_path, p->config_disp);
 	}
 	sg_err_init(&e2);
 	st = sg_ini_load(&p->creds, p->creds_path, p->creds_disp, &e2);
@@ -430,7 +453,7 @@ load_files(struct sg_creds_provider *p, struct sg_error *err)
 		p->config = NULL;
 		return sg_err_set(err, st, "%s", e2.msg);
 	} else {
-		check_permissions(p, p->creds_path, p->creds_disp);
+		check_permissions(p, PERM_CREDENTIALS, p->creds_path, p->creds_disp);
 	}
 	if ((st = build_cfg_map(p, err)) != SG_OK) {
 		free_cfg_map(p);

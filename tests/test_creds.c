@@ -498,6 +498,37 @@ group_readable_credentials_warn_once(void **state)
 	assert_no_secret(log.text);
 }
 
+/* A group/other-readable config file is harmless until it holds a secret
+ * key; then it gets the same warning as the credentials file, once. */
+static void
+readable_config_with_secret_warns_once(void **state)
+{
+	struct log_capture log;
+	struct sg_creds_options o = opts_with(NULL, NULL, &log);
+	struct sg_creds c;
+	struct sg_error err;
+	(void)state;
+
+	memset(&log, 0, sizeof(log));
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+	write_file("config", "[default]\nregion = eu-west-1\n[profile other]\n"
+	    "aws_access_key_id = K\naws_secret_access_key = " SECRET "\n", 0600);
+	assert_int_equal(resolve(&o, &c, &err), SG_ECREDS);
+	assert_int_equal(log.warnings, 0);
+	write_file("config", "[default]\nregion = eu-west-1\n", 0644);
+	assert_int_equal(resolve(&o, &c, &err), SG_ECREDS);
+	assert_int_equal(log.warnings, 0);
+	write_file("config", "[default]\nregion = eu-west-1\n[profile other]\n"
+	    "aws_access_key_id = K\naws_secret_access_key = " SECRET "\n", 0640);
+	assert_int_equal(resolve(&o, &c, &err), SG_ECREDS);
+	assert_int_equal(resolve(&o, &c, &err), SG_ECREDS);
+	assert_int_equal(log.warnings, 1);
+	assert_non_null(strstr(log.text, "config is readable by its group (mode 0640)"));
+	assert_non_null(strstr(log.text, "chmod 600"));
+	assert_no_secret(log.text);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", tpath("credentials"), 1);
+}
+
 /* ---- credential_process ---- */
 
 struct split_case {
@@ -1431,6 +1462,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(profile_value_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_file_names_file_and_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_readable_credentials_warn_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(readable_config_with_secret_warns_once, setup, teardown),
 		cmocka_unit_test(split_command_like_shlex),
 		cmocka_unit_test_setup_teardown(credential_process_resolves, setup, teardown),
 		cmocka_unit_test_setup_teardown(credential_process_failures_keep_stdout_secret, setup,

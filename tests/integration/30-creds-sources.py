@@ -301,6 +301,17 @@ with endpoint(["fixtures/accounts/demo.json", "fixtures/accounts/clean.json"]) a
     os.chmod(cred, 0o600)
     rc, doc, err = identity(env())
     c.check("mode 0600: no warning", rc == 0 and "warning" not in err, err)
+    # The config file: warned about only when it holds a secret key.
+    write(cfg, "[default]\nregion = eu-west-1\n[profile spare]\naws_access_key_id = %s\n"
+          "aws_secret_access_key = %s\n" % (akid, secret), 0o644)
+    rc, doc, err = identity(env())
+    c.check("group/other-readable config holding a secret key: one warning",
+            rc == 0 and err.count("warning:") == 1
+            and "~/config is readable by others (mode 0644)" in err, err)
+    write(cfg, "[default]\nregion = eu-west-1\n", 0o644)
+    rc, doc, err = identity(env())
+    c.check("group/other-readable config without secrets: no warning",
+            rc == 0 and "warning" not in err, err)
 
     # 10. --debug says where credentials came from, and nothing secret.
     write(cfg, "[profile audit]\nrole_arn = %s\nsource_profile = base\n" % ROLE)
