@@ -896,7 +896,8 @@ static enum sg_status
 attempt_once(struct sg_aws *aws, const struct sg_aws_call *call, const struct sg_endpoint *ep,
              const char *body, size_t body_len, const char *target, const char *what,
              unsigned attempt, unsigned max, struct sg_http_response *hr,
-             time_t *signed_at, bool *creds_refreshable, struct sg_error *err)
+             time_t *signed_at, long *signed_skew, bool *creds_refreshable,
+             struct sg_error *err)
 {
 	struct sg_http_header hh[6];
 	struct sigv4_header sh[2];
@@ -921,7 +922,8 @@ attempt_once(struct sg_aws *aws, const struct sg_aws_call *call, const struct sg
 		hh[nh++] = (struct sg_http_header){ "X-Amz-Target", target };
 		sh[ns++] = sigv4_header_make("X-Amz-Target", target);
 	}
-	when = aws->hooks.wall(aws->hooks.ctx) + atomic_load(&aws->skew_s);
+	*signed_skew = atomic_load(&aws->skew_s);
+	when = aws->hooks.wall(aws->hooks.ctx) + *signed_skew;
 	*signed_at = when;
 
 	if (!call->unsigned_request) {
@@ -1004,6 +1006,7 @@ sg_aws_call(struct sg_aws *aws, const struct sg_aws_call *call, struct sg_aws_re
 	char key[SG_REGION_MAX + 16];
 	uint64_t t0, delay;
 	time_t signed_at = 0;
+	long signed_skew = 0; /* the clock offset this attempt was signed with */
 	int i;
 
 	region = call->region && *call->region ? call->region : sg_aws_default_region(aws);
@@ -1084,7 +1087,7 @@ sg_aws_call(struct sg_aws *aws, const struct sg_aws_call *call, struct sg_aws_re
 		sg_err_init(&aerr);
 		memset(&info, 0, sizeof(info));
 		st = attempt_once(aws, call, &ep, body.data, body.len, target, what, attempt, max, &hr,
-		    &signed_at, &refreshable, &aerr);
+		    &signed_at, &signed_skew, &refreshable, &aerr);
 		resp->signed_at = signed_at;
 		if (st != SG_OK && hr.net_fail == SG_NET_OK) {
 			/* Failed before sending (credentials, signing): never retried. */
@@ -1130,7 +1133,12 @@ sg_aws_call(struct sg_aws *aws, const struct sg_aws_call *call, struct sg_aws_re
 		if (cls == SG_RETRY_SKEW && !skew_used) {
 			time_t server, local = aws->hooks.wall(aws->hooks.ctx);
 			if (sg_aws_parse_http_date(resp->date, &server)) {
-				long delta = (long)(server - local), cur = atomic_load(&aws->skew_s);
+				/*
+				 * Compare with the offset THIS attempt was signed with:
+				 * a concurrent call may already have corrected the shared
+				 * one, and this request still needs its retry.
+				 */
+				long delta = (long)(server - local), cur = signed_skew;
 				if (labs(delta - cur) > SG_AWS_SKEW_THRESHOLD_S) {
 					atomic_store(&aws->skew_s, delta);
 					skew_used = true;
