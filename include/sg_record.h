@@ -167,6 +167,8 @@ struct sg_group *sg_inventory_add_group(struct sg_inventory *inv);
 struct sg_prefix_list *sg_inventory_add_prefix_list(struct sg_inventory *inv);
 struct sg_region_coverage *sg_inventory_add_region(struct sg_inventory *inv, const char *region);
 struct sg_rule *sg_group_add_rule(struct sg_group *g);
+/* Free the strings a rule owns (not the rule itself); NULL is accepted. */
+void sg_rule_dispose(struct sg_rule *r);
 /* Free what a group owns (not the group itself); for callers dropping a half-built group. */
 void sg_group_dispose(struct sg_group *g);
 /* Lookups (NULL if absent). */

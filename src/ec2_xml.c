@@ -489,18 +489,8 @@ scratch_reset(struct ctx *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->n_scratch; i++) {
-		struct sg_rule *r = &c->scratch[i];
-		free(r->protocol_raw);
-		free(r->prefix_list_id);
-		free(r->ref.user_id);
-		free(r->ref.group_id);
-		free(r->ref.group_name);
-		free(r->ref.vpc_id);
-		free(r->ref.peering_id);
-		free(r->ref.peering_status);
-		free(r->description);
-	}
+	for (i = 0; i < c->n_scratch; i++)
+		sg_rule_dispose(&c->scratch[i]);
 	c->n_scratch = 0;
 }
 

@@ -142,9 +142,11 @@ sg_inventory_new(void)
 	return calloc(1, sizeof(struct sg_inventory));
 }
 
-static void
-rule_dispose(struct sg_rule *r)
+void
+sg_rule_dispose(struct sg_rule *r)
 {
+	if (r == NULL)
+		return;
 	free(r->protocol_raw);
 	free(r->prefix_list_id);
 	free(r->ref.user_id);
@@ -164,7 +166,7 @@ sg_group_dispose(struct sg_group *g)
 	if (g == NULL)
 		return;
 	for (i = 0; i < g->n_rules; i++)
-		rule_dispose(&g->rules[i]);
+		sg_rule_dispose(&g->rules[i]);
 	for (i = 0; i < g->n_tags; i++) {
 		free(g->tags[i].key);
 		free(g->tags[i].value);
