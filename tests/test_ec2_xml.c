@@ -975,6 +975,147 @@ network_interfaces_page(void **state)
 	assert_int_equal(pg.n_group_ids, 0);
 }
 
+/* The fixture pages: AWS's shape, every other nested list skipped. */
+static void
+network_interfaces_fixtures(void **state)
+{
+	const struct sg_ec2_where w = { "eu-west-1", 1, NULL, 0 };
+	struct sg_ec2_eni_page pg;
+	struct sg_error err;
+	size_t len;
+	char *xml = fixture("describe-network-interfaces.xml", &len);
+	(void)state;
+
+	sg_err_init(&err);
+	assert_int_equal(sg_ec2_parse_network_interfaces(&pg, xml, len, &w, &err), SG_OK);
+	assert_int_equal(pg.interfaces, 3);
+	/* A <groupId> outside <groupSet>, and a tag keyed "groupId", are not groups. */
+	assert_int_equal(pg.n_group_ids, 3);
+	assert_string_equal(pg.group_ids[0], "sg-0a1b2c3d4e5f60001");
+	assert_string_equal(pg.group_ids[1], "sg-0a1b2c3d4e5f60002");
+	assert_string_equal(pg.group_ids[2], "sg-0a1b2c3d4e5f60001");
+	assert_string_equal(pg.next_token, "eyJ2IjoyLCJjIjoiZW5pLTAifQ==");
+	assert_string_equal(pg.request_id, "fc45294c-006b-457b-bab9-012f5b3b0e40");
+	sg_ec2_eni_page_dispose(&pg);
+	free(xml);
+
+	xml = fixture("describe-network-interfaces-last-page.xml", &len);
+	assert_int_equal(sg_ec2_parse_network_interfaces(&pg, xml, len, &w, &err), SG_OK);
+	assert_int_equal(pg.interfaces, 1);
+	assert_int_equal(pg.n_group_ids, 1);
+	assert_string_equal(pg.group_ids[0], "sg-0a1b2c3d4e5f60003");
+	assert_null(pg.next_token);
+	sg_ec2_eni_page_dispose(&pg);
+	free(xml);
+
+	xml = fixture("describe-network-interfaces-empty.xml", &len);
+	assert_int_equal(sg_ec2_parse_network_interfaces(&pg, xml, len, &w, &err), SG_OK);
+	assert_int_equal(pg.interfaces, 0);
+	assert_int_equal(pg.n_group_ids, 0);
+	assert_null(pg.next_token);
+	sg_ec2_eni_page_dispose(&pg);
+	free(xml);
+}
+
+/*
+ * Hostile or malformed DescribeNetworkInterfaces input: the same refusals as
+ * the group pages (DOCTYPE, entities, encodings, namespaces, roots), and its
+ * own (a group without an id, an id twice), each leaving the page empty.
+ */
+static void
+network_interfaces_hostile(void **state)
+{
+	static const struct {
+		const char *file;
+		enum sg_status status;
+		const char *msg;
+	} cases[] = {
+		{ "billion-laughs.xml", SG_EPARSE, "DOCTYPE" },
+		{ "xxe-local-file.xml", SG_EPARSE, "DOCTYPE" },
+		{ "doctype-no-entities.xml", SG_EPARSE, "DOCTYPE" },
+		{ "invalid-utf8.xml", SG_EPARSE, "UTF-8" },
+		{ "latin1-declared.xml", SG_EPARSE, "encoding" },
+		{ "eni-wrong-namespace.xml", SG_EPARSE, "namespace" },
+		/* A security-group page is not an interface page. */
+		{ "unknown-and-reordered.xml", SG_EPARSE, "DescribeNetworkInterfacesResponse" },
+		{ "eni-group-without-id.xml", SG_EPARSE,
+		  "eu-west-1 DescribeNetworkInterfaces page 4: a <groupSet> item has no <groupId>" },
+		{ "eni-duplicate-group-id.xml", SG_EPARSE, "<groupId> appears twice in one object" },
+	};
+	const struct sg_ec2_where w = { "eu-west-1", 4, NULL, 0 };
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sg_ec2_eni_page pg;
+		struct sg_error err;
+		size_t len;
+		char *xml = fixture(cases[i].file, &len);
+
+		sg_err_init(&err);
+		assert_int_equal(sg_ec2_parse_network_interfaces(&pg, xml, len, &w, &err),
+		    cases[i].status);
+		if (strstr(err.msg, cases[i].msg) == NULL)
+			fail_msg("%s: message '%s' lacks '%s'", cases[i].file, err.msg, cases[i].msg);
+		assert_null(pg.group_ids);
+		assert_int_equal(pg.n_group_ids, 0);
+		assert_null(pg.next_token);
+		assert_null(strstr(err.msg, "root:x:"));
+		assert_null(strstr(err.msg, "lollol"));
+		sg_ec2_eni_page_dispose(&pg);
+		free(xml);
+	}
+}
+
+/* Generated: deep nesting inside the interface list, a huge id, a page over the cap. */
+static void
+network_interfaces_caps(void **state)
+{
+	static const char head[] = "<DescribeNetworkInterfacesResponse><networkInterfaceSet><item>"
+	    "<groupSet><item><groupId>";
+	static const char tail[] = "</groupId></item></groupSet></item></networkInterfaceSet>"
+	    "</DescribeNetworkInterfacesResponse>";
+	const size_t depth = 10000, n = SG_EC2_MAX_TEXT_BYTES + 10;
+	struct sg_ec2_where w = { "eu-west-1", 1, NULL, 0 };
+	struct sg_ec2_eni_page pg;
+	struct sg_error err;
+	size_t o = 0, i;
+	char *xml = malloc(depth * 8 + n + 400);
+	(void)state;
+
+	assert_non_null(xml);
+	o += (size_t)sprintf(xml, "<DescribeNetworkInterfacesResponse><networkInterfaceSet>");
+	for (i = 0; i < depth; i++)
+		o += (size_t)sprintf(xml + o, "<item>");
+	sg_err_init(&err);
+	assert_int_equal(sg_ec2_parse_network_interfaces(&pg, xml, o, &w, &err), SG_ELIMIT);
+	assert_non_null(strstr(err.msg, "elements nested deeper than 64"));
+	assert_int_equal(pg.n_group_ids, 0);
+
+	o = (size_t)sprintf(xml, "%s", head);
+	memset(xml + o, 'g', n);
+	o += n;
+	o += (size_t)sprintf(xml + o, "%s", tail);
+	sg_err_init(&err);
+	assert_int_equal(sg_ec2_parse_network_interfaces(&pg, xml, o, &w, &err), SG_ELIMIT);
+	if (strstr(err.msg, "<groupId> text is longer than 65536 bytes") == NULL)
+		fail_msg("message: %s", err.msg);
+	assert_null(pg.group_ids);
+
+	/* A page over the caller's cap is refused before any of it is read. */
+	o = (size_t)sprintf(xml, "%ssg-1%s", head, tail);
+	w.max_page_bytes = o - 1;
+	sg_err_init(&err);
+	assert_int_equal(sg_ec2_parse_network_interfaces(&pg, xml, o, &w, &err), SG_ELIMIT);
+	assert_null(pg.group_ids);
+	w.max_page_bytes = o;
+	sg_err_init(&err);
+	assert_int_equal(sg_ec2_parse_network_interfaces(&pg, xml, o, &w, &err), SG_OK);
+	assert_int_equal(pg.n_group_ids, 1);
+	sg_ec2_eni_page_dispose(&pg);
+	free(xml);
+}
+
 /* ---- JSON ---------------------------------------------------------------- */
 
 static void
@@ -1035,6 +1176,9 @@ main(void)
 		cmocka_unit_test(regions_errors),
 		cmocka_unit_test(prefix_list_entries_pages),
 		cmocka_unit_test(network_interfaces_page),
+		cmocka_unit_test(network_interfaces_fixtures),
+		cmocka_unit_test(network_interfaces_hostile),
+		cmocka_unit_test(network_interfaces_caps),
 		cmocka_unit_test(json_has_records_and_icmp_is_not_ports),
 	};
 
