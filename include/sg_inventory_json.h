@@ -7,7 +7,9 @@
  * Shape (keys in this order; absent strings are omitted, never null):
  *   { "account_id", "caller_arn", "partition",
  *     "coverage": [ { "region", "state", "error_code", "error_message",
- *                     "groups", "rules", "pages", "prefix_lists" } ],
+ *                     "groups", "rules", "pages", "prefix_lists",
+ *                     "attachments" (counted | denied: CODE | error: CODE |
+ *                                    not requested; absent when not scanned) } ],
  *     "groups": [ { "account_id", "region", "group_id", "group_name",
  *                   "description", "vpc_id", "arn",
  *                   "tags": [ { "key", "value" } ],

@@ -123,6 +123,14 @@ struct sg_region_coverage {
 	size_t rules;
 	size_t pages;
 	size_t prefix_lists;
+	/*
+	 * Whether each group's attachment (sg_group.eni_count) is known, from the
+	 * region's DescribeNetworkInterfaces chain: "counted"; "denied: <AWS code>"
+	 * (UnauthorizedOperation, ...); "error: <AWS code or sg status name>";
+	 * "not requested" (the scan was told not to ask). NULL when the region was
+	 * not scanned. Attachment is extra information: it never changes state.
+	 */
+	char *attachments;
 };
 
 struct sg_inventory {

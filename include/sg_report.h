@@ -118,6 +118,8 @@ struct sg_report_region {
 	char *state;          /* SCANNED, NOT_OPTED_IN, DENIED, THROTTLED, ERROR */
 	char *error_code;     /* NULL when scanned */
 	char *error_message;  /* NULL when scanned */
+	char *attachments;    /* sg_region_coverage.attachments: "counted", "denied: CODE",
+	                       * ...; NULL when not scanned */
 	size_t groups;
 	size_t rules;
 };

@@ -1164,6 +1164,8 @@ manifest_json(struct sg_evidence *ev, const struct sg_evidence_run *run)
 		cJSON_AddNumberToObject(r, "rules", (double)c->rules);
 		cJSON_AddNumberToObject(r, "pages", (double)c->pages);
 		cJSON_AddNumberToObject(r, "prefix_lists", (double)c->prefix_lists);
+		if (c->attachments != NULL)
+			cJSON_AddStringToObject(r, "attachments", c->attachments);
 	}
 
 	if (!ev->has_policies) {

@@ -650,7 +650,8 @@ cmp_strp(const void *a, const void *b)
  * does not mark the region for it.
  */
 static enum sg_status
-eni_rebuild(struct rd *d, struct sg_inventory *rinv, const char *region, struct sg_error *err)
+eni_rebuild(struct rd *d, struct sg_inventory *rinv, const char *region, bool *counted,
+            struct sg_error *err)
 {
 	char **ids = NULL, *prev = NULL;
 	size_t n_ids = 0, cap = 0, i, k;
@@ -738,6 +739,7 @@ eni_rebuild(struct rd *d, struct sg_inventory *rinv, const char *region, struct 
 				break;
 		}
 	}
+	*counted = any && done;
 	if (any && done) {
 		if (n_ids > 1)
 			qsort(ids, n_ids, sizeof(*ids), cmp_strp);
@@ -820,6 +822,7 @@ build_inventory(struct rd *d, struct sg_inventory *inv, struct sg_error *err)
 		struct sg_inventory *rinv;
 		enum sg_region_state rs;
 		enum sg_status st;
+		bool counted = false;
 
 		if (name == NULL || !state_parse(state, &rs)) {
 			ev_problem(d->v, SG_EVP_MANIFEST, SG_EVIDENCE_MANIFEST,
@@ -840,13 +843,28 @@ build_inventory(struct rd *d, struct sg_inventory *inv, struct sg_error *err)
 		/* rc may move when inv grows: work on the index. */
 		st = region_rebuild(d, rinv, &inv->regions[inv->n_regions - 1], err);
 		if (st == SG_OK)
-			st = eni_rebuild(d, rinv, name, err);
+			st = eni_rebuild(d, rinv, name, &counted, err);
 		if (st == SG_OK && !merge_region(inv, rinv, &inv->regions[inv->n_regions - 1]))
 			st = sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
 		sg_inventory_free(rinv);
 		if (st != SG_OK)
 			return st;
 		rc = &inv->regions[inv->n_regions - 1];
+		/*
+		 * Attachment state as the manifest says (its reason, like the error
+		 * message, is the scan's); "counted" must agree with the bundled
+		 * DescribeNetworkInterfaces pages either way.
+		 */
+		{
+			const char *att = jstr(c, "attachments");
+			if (att != NULL && (strcmp(att, "counted") == 0) != counted)
+				diff(d, SG_EVIDENCE_MANIFEST, "coverage of %s: the manifest says the "
+				    "attachments are '%s', the raw DescribeNetworkInterfaces responses %s",
+				    name, att, counted ? "hold a complete chain" :
+				    "do not hold a complete chain");
+			if (att != NULL && (rc->attachments = strdup(att)) == NULL)
+				return sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
+		}
 		{
 			static const char *const keys[] = { "groups", "rules", "pages", "prefix_lists" };
 			size_t got[4];

@@ -163,7 +163,8 @@ sg_coverage_to_cjson(const struct sg_region_coverage *c)
 	    !add_str(o, "error_code", c->error_code) ||
 	    !add_str(o, "error_message", c->error_message) || !add_num(o, "groups", (long long)c->groups) ||
 	    !add_num(o, "rules", (long long)c->rules) || !add_num(o, "pages", (long long)c->pages) ||
-	    !add_num(o, "prefix_lists", (long long)c->prefix_lists)) {
+	    !add_num(o, "prefix_lists", (long long)c->prefix_lists) ||
+	    (c->attachments != NULL && !add_str(o, "attachments", c->attachments))) {
 		cJSON_Delete(o);
 		return NULL;
 	}

@@ -202,6 +202,7 @@ sg_inventory_free(struct sg_inventory *inv)
 		free(inv->regions[i].region);
 		free(inv->regions[i].error_code);
 		free(inv->regions[i].error_message);
+		free(inv->regions[i].attachments);
 	}
 	free(inv->groups);
 	free(inv->prefix_lists);

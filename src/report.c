@@ -60,6 +60,7 @@ sg_report_free(struct sg_report *r)
 		free(r->regions[i].state);
 		free(r->regions[i].error_code);
 		free(r->regions[i].error_message);
+		free(r->regions[i].attachments);
 	}
 	free(r->regions);
 	for (i = 0; i < r->n_findings; i++)
@@ -866,7 +867,8 @@ sg_report_from_policy(struct sg_report *r, const struct sg_inventory *inv,
 		if (g == NULL || !sg_report_set(&g->region, c->region) ||
 		    !sg_report_set(&g->state, sg_region_state_name(c->state)) ||
 		    !sg_report_set(&g->error_code, c->error_code) ||
-		    !sg_report_set(&g->error_message, c->error_message))
+		    !sg_report_set(&g->error_message, c->error_message) ||
+		    !sg_report_set(&g->attachments, c->attachments))
 			goto nomem;
 		g->groups = c->groups;
 		g->rules = c->rules;

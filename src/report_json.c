@@ -149,7 +149,8 @@ regions_json(const struct sg_report *r)
 		    !add(o, "state", str_or_null(g->state)) ||
 		    !add(o, "error_code", str_or_null(g->error_code)) ||
 		    !add(o, "error_message", str_or_null(g->error_message)) ||
-		    !add_num(o, "groups", g->groups) || !add_num(o, "rules", g->rules)) {
+		    !add_num(o, "groups", g->groups) || !add_num(o, "rules", g->rules) ||
+		    (g->attachments != NULL && !add(o, "attachments", cJSON_CreateString(g->attachments)))) {
 			cJSON_Delete(arr);
 			return NULL;
 		}

@@ -315,7 +315,7 @@ coverage(struct tw *t, const struct sg_report *r)
 {
 	size_t i;
 	char line[256];
-	bool any = false, skipped = false;
+	bool any = false, skipped = false, unknown = false;
 
 	for (i = 0; i < r->n_regions; i++) {
 		const struct sg_report_region *g = &r->regions[i];
@@ -338,6 +338,27 @@ coverage(struct tw *t, const struct sg_report *r)
 		    g->error_code && g->error_message ? ": " : "",
 		    g->error_message ? g->error_message : "");
 		put_wrapped(t, line, 33, 33);
+	}
+	/*
+	 * Regions whose groups are complete but whose attachment could not be
+	 * read (DescribeNetworkInterfaces failed): their findings say "unknown".
+	 */
+	for (i = 0; i < r->n_regions; i++) {
+		const struct sg_report_region *g = &r->regions[i];
+		if (g->attachments == NULL || strcmp(g->attachments, "counted") == 0 ||
+		    strcmp(g->attachments, "not requested") == 0)
+			continue;
+		if (!unknown) {
+			col(t, C_BOLD);
+			put(t, "Attachment unknown");
+			col(t, C_RESET);
+			putc_(t, '\n');
+			unknown = true;
+		}
+		snprintf(line, sizeof(line), "  %-16s ", g->region ? g->region : "-");
+		put(t, line);
+		snprintf(line, sizeof(line), "DescribeNetworkInterfaces %s", g->attachments);
+		put_wrapped(t, line, 19, 19);
 	}
 	/* Regions that exist but were not asked for (not opted in): one quiet paragraph. */
 	{

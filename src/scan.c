@@ -122,7 +122,8 @@ struct region_job {
 	size_t n_eni_groups, eni_groups_cap;
 	unsigned eni_pages, eni_empty;
 	bool eni_done;            /* every page read: eni_count can be set */
-	char *eni_error;          /* why not */
+	char *eni_error;          /* why not (the message, for the warning) */
+	char *eni_state;          /* why not, for the coverage: "denied: CODE", "error: CODE" */
 	struct strset eni_tokens;
 };
 
@@ -648,10 +649,17 @@ submit_eni_page(struct region_job *rj, const char *token, struct sg_error *err)
  * not marked; the groups' eni_count stays unknown and the scan warns.
  */
 static void
-eni_fail(struct region_job *rj, const char *msg)
+eni_fail(struct region_job *rj, enum sg_status st, const struct sg_error *err, const char *msg)
 {
-	if (rj->eni_error == NULL)
-		rj->eni_error = strdup(msg);
+	if (rj->eni_error == NULL) {
+		const char *code = err != NULL && err->aws_code[0] ? err->aws_code :
+		    sg_status_name(st);
+		char buf[160];
+		snprintf(buf, sizeof(buf), "%s: %s",
+		    sg_scan_state_for(st, code) == SG_REGION_DENIED ? "denied" : "error", code);
+		rj->eni_error = strdup(msg != NULL && msg[0] ? msg : code);
+		rj->eni_state = strdup(buf);
+	}
 	chain_end(rj);
 }
 
@@ -668,7 +676,7 @@ on_eni_page(void *ctx, struct sg_aws_response *resp, enum sg_status st, const st
 	rj->eni_pages++;
 	hook_response(rj->scan, resp, rj->eni_pages, st);
 	if (st != SG_OK) {
-		eni_fail(rj, err->msg);
+		eni_fail(rj, st, err, err->msg);
 		return;
 	}
 	sg_err_init(&perr);
@@ -677,7 +685,7 @@ on_eni_page(void *ctx, struct sg_aws_response *resp, enum sg_status st, const st
 	w.page = rj->eni_pages;
 	if (sg_ec2_parse_network_interfaces(&pg, resp->body.data, resp->body.len, &w, &perr) !=
 	    SG_OK) {
-		eni_fail(rj, perr.msg);
+		eni_fail(rj, perr.status, &perr, perr.msg);
 		return;
 	}
 	if (rj->n_eni_groups + pg.n_group_ids > rj->eni_groups_cap) {
@@ -687,7 +695,7 @@ on_eni_page(void *ctx, struct sg_aws_response *resp, enum sg_status st, const st
 			ncap *= 2;
 		if ((np = realloc(rj->eni_groups, ncap * sizeof(*rj->eni_groups))) == NULL) {
 			sg_ec2_eni_page_dispose(&pg);
-			eni_fail(rj, "out of memory");
+			eni_fail(rj, SG_ENOMEM, NULL, "out of memory");
 			return;
 		}
 		rj->eni_groups = np;
@@ -707,16 +715,19 @@ on_eni_page(void *ctx, struct sg_aws_response *resp, enum sg_status st, const st
 	added = strset_add(&rj->eni_tokens, pg.next_token);
 	if (added <= 0 || rj->eni_pages >= rj->scan->max_pages ||
 	    rj->eni_empty >= SG_SCAN_MAX_EMPTY_PAGES) {
-		snprintf(perr.msg, sizeof(perr.msg), "%s DescribeNetworkInterfaces page %u: %s",
-		    rj->name, rj->eni_pages, added < 0 ? "out of memory" :
-		    "paging does not advance");
+		sg_err_set(&perr, added < 0 ? SG_ENOMEM : SG_EAWS,
+		    "%s DescribeNetworkInterfaces page %u: %s", rj->name, rj->eni_pages,
+		    added < 0 ? "out of memory" : added == 0 ?
+		    "the NextToken repeats an earlier one; paging does not advance" :
+		    rj->eni_pages >= rj->scan->max_pages ? "too many pages" :
+		    "empty pages that do not end; paging does not advance");
 		sg_ec2_eni_page_dispose(&pg);
-		eni_fail(rj, perr.msg);
+		eni_fail(rj, perr.status, NULL, perr.msg);
 		return;
 	}
 	if (submit_eni_page(rj, pg.next_token, &perr) != SG_OK) {
 		sg_ec2_eni_page_dispose(&pg);
-		eni_fail(rj, perr.msg);
+		eni_fail(rj, perr.status, &perr, perr.msg);
 		return;
 	}
 	sg_ec2_eni_page_dispose(&pg);
@@ -789,7 +800,7 @@ start_regions(struct scan *s)
 			continue;
 		sg_err_init(&err);
 		if (submit_eni_page(rj, NULL, &err) != SG_OK)
-			eni_fail(rj, err.msg);
+			eni_fail(rj, err.status, &err, err.msg);
 	}
 }
 
@@ -995,6 +1006,13 @@ merge(struct scan *s, struct sg_inventory *inv, struct sg_error *err)
 		cov->error_message = rj->error_message;
 		rj->error_code = rj->error_message = NULL;
 		cov->pages = rj->page;
+		if (rj->enabled) {
+			const char *att = !s->opt->network_interfaces ? "not requested" :
+			    rj->eni_done ? "counted" : rj->eni_state != NULL ? rj->eni_state :
+			    "error: EINTERNAL";
+			if ((cov->attachments = strdup(att)) == NULL)
+				return sg_err_set(err, SG_ENOMEM, "out of memory");
+		}
 		if (rj->eni_done) {
 			if (rj->n_eni_groups > 1)
 				qsort(rj->eni_groups, rj->n_eni_groups, sizeof(*rj->eni_groups), cmp_strp);
@@ -1002,8 +1020,9 @@ merge(struct scan *s, struct sg_inventory *inv, struct sg_error *err)
 				rj->inv->groups[k].eni_count = count_sorted(rj->eni_groups,
 				    rj->n_eni_groups, rj->inv->groups[k].group_id);
 		} else if (rj->enabled && rj->eni_error != NULL && s->opt->network_interfaces) {
-			sg_log_warn("%s: which groups are attached to a network interface is unknown: "
-			    "%s", rj->name, rj->eni_error);
+			sg_log_warn("%s: which groups are attached to a network interface is unknown "
+			    "(the groups are complete; findings show the attachment as unknown): %s",
+			    rj->name, rj->eni_error);
 		}
 		for (k = 0; k < rj->inv->n_groups; k++) {
 			struct sg_group *g = sg_inventory_add_group(inv);
@@ -1051,6 +1070,7 @@ scan_dispose(struct scan *s)
 			free(rj->eni_groups[k]);
 		free(rj->eni_groups);
 		free(rj->eni_error);
+		free(rj->eni_state);
 		pthread_mutex_destroy(&rj->lock);
 		pthread_mutex_destroy(&rj->page_lock);
 	}

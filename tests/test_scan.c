@@ -416,6 +416,7 @@ all_regions_scans_enabled_ones_and_pages_through(void **state)
 	assert_string_equal(r.inv->regions[1].region, "eu-south-2");
 	assert_string_equal(r.inv->regions[3].region, "us-east-1");
 	assert_int_equal(cov(r.inv, "ap-south-2")->state, SG_REGION_NOT_OPTED_IN);
+	assert_null(cov(r.inv, "ap-south-2")->attachments); /* never asked */
 	assert_null(cov(r.inv, "ap-south-2")->error_code);
 	assert_int_equal(calls("ap-south-2"), 0); /* never called */
 	assert_int_equal(cov(r.inv, "us-east-1")->state, SG_REGION_SCANNED);
@@ -426,6 +427,8 @@ all_regions_scans_enabled_ones_and_pages_through(void **state)
 	assert_int_equal(cov(r.inv, "eu-south-2")->pages, 2);
 	assert_int_equal(calls("us-east-1 DescribeSecurityGroups"), 3);
 	assert_int_equal(calls("us-east-1 DescribeNetworkInterfaces"), 1);
+	assert_string_equal(cov(r.inv, "us-east-1")->attachments, "counted");
+	assert_string_equal(cov(r.inv, "eu-south-2")->attachments, "counted");
 	assert_int_equal(r.inv->n_groups, 12 + 2 + 2);
 	for (i = 1; i < r.inv->n_groups; i++) /* sorted by (account, region, group id) */
 		assert_true(strcmp(r.inv->groups[i - 1].region, r.inv->groups[i].region) < 0 ||
@@ -657,6 +660,19 @@ network_interfaces_failure_is_not_coverage(void **state)
 	assert_int_equal(r.inv->n_groups, 4);
 	for (i = 0; i < r.inv->n_groups; i++)
 		assert_int_equal(r.inv->groups[i].eni_count, -1);
+	/* The coverage says why, by the AWS code, without changing the state. */
+	assert_string_equal(cov(r.inv, "us-east-1")->attachments, "denied: UnauthorizedOperation");
+	sg_inventory_free(r.inv);
+
+	/* A server error is an error, not a denial. */
+	world_reset();
+	w = add_region("us-east-1", "opt-in-not-required", 2, 2);
+	w->eni_fault_status = 400;
+	w->eni_fault_code = "InvalidParameterValue";
+	run_scan(&r, true, NULL, 0);
+	assert_int_equal(r.st, SG_OK);
+	assert_int_equal(cov(r.inv, "us-east-1")->state, SG_REGION_SCANNED);
+	assert_string_equal(cov(r.inv, "us-east-1")->attachments, "error: InvalidParameterValue");
 	sg_inventory_free(r.inv);
 }
 
