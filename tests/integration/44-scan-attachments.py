@@ -18,7 +18,8 @@ interfaces naming it.
    partial count is never used).
 3. A malformed interface page, and a never-ending NextToken on the
    interface chain: attachment unknown with the reason, a bounded number of
-   calls, coverage untouched.
+   calls, coverage untouched. --no-network-interfaces: no call, "not
+   requested".
 4. Through moto (real DescribeNetworkInterfaces semantics), if it starts:
    case 17's group is not attached, the others are.
 """
@@ -175,6 +176,14 @@ def main():
                 and "paging does not advance" in err5
                 and attachments_of(d5, CASE17) == ["unknown"], "%s %s" % (cv, err5[-300:]))
         ep.clear_faults()
+        ep.clear_log()
+        rc6, d6, _ = report(ep, ["--regions", "eu-west-1", "--no-network-interfaces"])
+        calls = [x for x in ep.log() if x.get("action") == "DescribeNetworkInterfaces"]
+        c.check("--no-network-interfaces: no interface call, attachments 'not requested', "
+                "findings 'unknown', exit %s" % rc6,
+                d6 is not None and not calls and rc6 == 1
+                and region_cov(d6, "eu-west-1").get("attachments") == "not requested"
+                and attachments_of(d6, CASE17) == ["unknown"], str(calls[:2]))
 
     # 4. moto
     if os.environ.get("SG_SKIP_MOTO") == "1":
