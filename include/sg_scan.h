@@ -23,6 +23,14 @@
  * A call failing mid-region (page 3 of 5, a prefix list) marks the region
  * with the FIRST failure; the groups read before it stay in the inventory.
  *
+ * Attachment (DescribeNetworkInterfaces) is extra information, not coverage:
+ * the groups are complete without it, so its failure never marks the region.
+ * The groups' eni_count stays -1 ("unknown"), one warning per region goes to
+ * stderr, and the region's coverage says why in `attachments` ("denied:
+ * UnauthorizedOperation", "error: EPARSE", ...; "counted" when every page
+ * was read; a partial count is never used). The interface chain has the
+ * same guards as the group pages.
+ *
  * Paging guards: a NextToken seen before in the same chain, a group id a
  * region already returned, SG_SCAN_MAX_EMPTY_PAGES empty pages in a row
  * that still carry a token, or more than max_pages pages: each stops the
