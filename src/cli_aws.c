@@ -6,6 +6,7 @@
 #include "sg_cli.h"
 #include "sg_cli_aws.h"
 #include "sg_log.h"
+#include "sg_scan.h"
 #include "sg_sts.h"
 #include "sg_transport.h"
 #include "sg_util.h"
@@ -16,11 +17,16 @@ sg_cli_aws_init(struct sg_cli_aws *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/*
+ * Every command that talks to AWS prints this, so it must be true for each:
+ * scan sets its own --concurrency default (one call in flight per region),
+ * the others take the client's.
+ */
 void
 sg_cli_aws_usage(FILE *f)
 {
 	fprintf(f,
-	    "AWS options (shared by scan, events, identity):\n"
+	    "AWS options (shared by scan, events, identity, call):\n"
 	    "  --region REGION        default region (else AWS_REGION, AWS_DEFAULT_REGION,\n"
 	    "                         the profile's region, us-east-1)\n"
 	    "  --profile NAME         named profile from ~/.aws/config and ~/.aws/credentials\n"
@@ -29,10 +35,11 @@ sg_cli_aws_usage(FILE *f)
 	    "  --max-attempts N       attempts per call, first included (default 3; AWS_MAX_ATTEMPTS)\n"
 	    "  --max-rate R           requests per second per service and region (default 10;\n"
 	    "                         CloudTrail never above 2)\n"
-	    "  --concurrency N        calls in flight at once (default 8)\n"
+	    "  --concurrency N        calls in flight at once (default %d; scan: %d)\n"
 	    "  --ca-bundle FILE       PEM CA bundle for TLS (also AWS_CA_BUNDLE)\n"
 	    "  --debug                log every request and response line to stderr\n"
-	    "                         (Authorization and tokens redacted)\n");
+	    "                         (Authorization and tokens redacted)\n",
+	    SG_AWS_DEFAULT_CONCURRENCY, SG_SCAN_DEFAULT_CONCURRENCY);
 }
 
 /* "--name VALUE" or "--name=VALUE": *value set, *i advanced. 1 match, 0 no, -1 missing. */

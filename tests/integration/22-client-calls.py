@@ -121,4 +121,19 @@ with endpoint("fixtures/accounts/demo.json", extra_args=["--events-relative"]) a
     c.check("120 calls over 6 regions", rc == 0, err)
     print("info: " + err.strip().splitlines()[-1] if err.strip() else "info: (no summary)")
 
+# The shared AWS options' help is true for every command that prints it:
+# the heading names all four, and the --concurrency default it gives for a
+# command is the one that command's own text states.
+for cmd in ("scan", "events", "identity", "call"):
+    p = subprocess.run([SG, cmd, "--help"], capture_output=True, timeout=30)
+    text = (p.stdout + p.stderr).decode(errors="replace")
+    shared = re.search(r"AWS options \(shared by ([^)]*)\)", text)
+    names = set(x.strip() for x in shared.group(1).split(",")) if shared else set()
+    conc = re.search(r"--concurrency N +calls in flight at once \(default (\d+); scan: (\d+)\)", text)
+    own = re.search(r"--concurrency, default (\d+)", text)
+    ok = (p.returncode == 0 and names == {"scan", "events", "identity", "call"} and conc
+          and (own is None or own.group(1) == conc.group(2)))
+    c.check("%s --help: shared AWS options heading and --concurrency default accurate" % cmd,
+            bool(ok), text[-1500:])
+
 sys.exit(c.finish())
