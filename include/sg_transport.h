@@ -9,11 +9,13 @@
  * become a timer callback. So the transport is synchronous and
  * thread-safe: sg_transport_perform() may be called from any number of
  * threads at once. Each call borrows a curl easy handle from a pool (one
- * per concurrently running request, kept for reuse), and all handles
- * share one connection cache, DNS cache and TLS session cache through a
- * CURLSH, so keep-alive connections are reused per host whichever thread
- * sends next. The aws client (sg_aws.h) runs its concurrent requests on a
- * pool of N worker threads over this.
+ * per concurrently running request, kept for reuse). All handles share the
+ * DNS cache and TLS session cache through a CURLSH; each keeps its own
+ * connection cache, because libcurl does not support sharing that between
+ * handles used concurrently in different threads. A request borrows the
+ * pooled handle that last talked to its origin, so kept-alive connections
+ * are still found again. The aws client (sg_aws.h) runs its concurrent
+ * requests on a pool of N worker threads over this.
  *
  * Fixed policy, not options:
  *   - TLS peer and host verification always on; a CA bundle may be named

@@ -21,12 +21,26 @@
 
 /* Easy handles kept for reuse; more may exist while many requests run. */
 #define POOL_MAX 64
+/* "scheme://host:port" of the last request a pooled handle sent (truncated). */
+#define POOL_KEY_MAX 160
+
+/*
+ * A pooled handle and the origin it last talked to. Each easy handle keeps
+ * its own connection cache (libcurl does not support sharing one between
+ * handles used concurrently in different threads), so a request takes the
+ * handle that last talked to its host when there is one: that handle holds
+ * the kept-alive connection.
+ */
+struct pool_entry {
+	CURL *h;
+	char key[POOL_KEY_MAX];
+};
 
 struct sg_transport {
 	CURLSH *share;
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 	pthread_mutex_t pool_lock;
-	CURL *pool[POOL_MAX];
+	struct pool_entry pool[POOL_MAX];
 	size_t n_pool;
 	long connect_timeout_ms;
 	long total_timeout_ms;
@@ -128,7 +142,12 @@ sg_transport_new(struct sg_transport **out, const struct sg_transport_config *cf
 	curl_share_setopt(t->share, CURLSHOPT_USERDATA, t);
 	curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-	curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	/*
+	 * Not CURL_LOCK_DATA_CONNECT: CURLSHOPT_SHARE's documentation says a
+	 * shared connection cache between handles performing concurrently in
+	 * different threads is not supported. Connections stay per handle;
+	 * the pool's host affinity (handle_get) finds them again.
+	 */
 	*out = t;
 	return SG_OK;
 }
@@ -143,7 +162,7 @@ sg_transport_free(struct sg_transport *t)
 		return;
 	/* Easy handles first: they hold references into the share. */
 	for (i = 0; i < t->n_pool; i++)
-		curl_easy_cleanup(t->pool[i]);
+		curl_easy_cleanup(t->pool[i].h);
 	if (t->share != NULL)
 		curl_share_cleanup(t->share);
 	for (j = 0; j < CURL_LOCK_DATA_LAST; j++)
@@ -162,14 +181,41 @@ sg_transport_stats(struct sg_transport *t, struct sg_transport_stats *out)
 	out->handles_created = atomic_load(&t->n_handles);
 }
 
+/* "scheme://authority" of an absolute URL into key (truncated to fit). */
+static void
+origin_key(const char *url, char *key, size_t cap)
+{
+	const char *p = strstr(url, "://");
+	size_t n = p ? (size_t)(p - url) + 3 : 0;
+
+	n += strcspn(url + n, "/?#");
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(key, url, n);
+	key[n] = '\0';
+}
+
+/*
+ * A handle for a request to `key`: the pooled one that last talked to the
+ * same origin (it holds the kept-alive connection), else the one idle the
+ * longest (least likely to be some busy host's), else a new one.
+ */
 static CURL *
-handle_get(struct sg_transport *t)
+handle_get(struct sg_transport *t, const char *key)
 {
 	CURL *h = NULL;
+	size_t i;
 
 	pthread_mutex_lock(&t->pool_lock);
-	if (t->n_pool > 0)
-		h = t->pool[--t->n_pool];
+	if (t->n_pool > 0) {
+		i = t->n_pool;
+		while (i > 0 && strcmp(t->pool[i - 1].key, key) != 0)
+			i--;
+		i = i > 0 ? i - 1 : 0;
+		h = t->pool[i].h;
+		memmove(&t->pool[i], &t->pool[i + 1], (t->n_pool - i - 1) * sizeof(t->pool[0]));
+		t->n_pool--;
+	}
 	pthread_mutex_unlock(&t->pool_lock);
 	if (h == NULL) {
 		h = curl_easy_init();
@@ -180,11 +226,13 @@ handle_get(struct sg_transport *t)
 }
 
 static void
-handle_put(struct sg_transport *t, CURL *h)
+handle_put(struct sg_transport *t, CURL *h, const char *key)
 {
 	pthread_mutex_lock(&t->pool_lock);
 	if (t->n_pool < POOL_MAX) {
-		t->pool[t->n_pool++] = h;
+		t->pool[t->n_pool].h = h;
+		snprintf(t->pool[t->n_pool].key, sizeof(t->pool[0].key), "%s", key);
+		t->n_pool++;
 		h = NULL;
 	}
 	pthread_mutex_unlock(&t->pool_lock);
@@ -338,6 +386,7 @@ sg_transport_perform(struct sg_transport *t, const struct sg_http_request *req,
 	struct sg_buf line;
 	struct xfer x;
 	char errbuf[CURL_ERROR_SIZE];
+	char key[POOL_KEY_MAX];
 	CURL *h;
 	CURLcode rc;
 	enum sg_status st = SG_OK;
@@ -366,7 +415,8 @@ sg_transport_perform(struct sg_transport *t, const struct sg_http_request *req,
 	cap = req->max_response_bytes ? req->max_response_bytes : t->max_response_bytes;
 	resp->body.max_bytes = cap;
 
-	h = handle_get(t);
+	origin_key(req->url, key, sizeof(key));
+	h = handle_get(t, key);
 	if (h == NULL)
 		return sg_err_set(err, SG_ENOMEM, "out of memory (curl handle)");
 	/* A reset handle keeps its connections; options are set afresh each time. */
@@ -399,7 +449,7 @@ sg_transport_perform(struct sg_transport *t, const struct sg_http_request *req,
 	}
 	if (st != SG_OK) {
 		slist_free_wiped(hdrs);
-		handle_put(t, h);
+		handle_put(t, h, key);
 		return st;
 	}
 
@@ -427,9 +477,9 @@ sg_transport_perform(struct sg_transport *t, const struct sg_http_request *req,
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	/*
-	 * The shared cache holds one kept-alive connection per (host, worker):
-	 * 34 regions x 3 services must fit, or libcurl's default of 5 would close
-	 * the oldest and every region would pay a new TLS handshake per page.
+	 * Each handle's own cache: a handle may serve every host in turn (34
+	 * regions x 3 services), and libcurl's default of 5 would close the
+	 * oldest and every region would pay a new TLS handshake per page.
 	 */
 	curl_easy_setopt(h, CURLOPT_MAXCONNECTS, SG_TRANSPORT_MAX_CONNECTIONS);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -500,7 +550,7 @@ sg_transport_perform(struct sg_transport *t, const struct sg_http_request *req,
 	/* The body buffer may have been freed by a failed append: keep it usable. */
 	if (resp->body.data == NULL)
 		sg_buf_init(&resp->body, cap);
-	handle_put(t, h);
+	handle_put(t, h, key);
 	return st;
 }
 

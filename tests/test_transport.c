@@ -26,6 +26,12 @@ static int listen_fd = -1;
 static int port;
 static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER;
 static int n_connections;
+/* Connections accepted per extra listener (by slot), so a test counts only
+ * its own hosts' connections whatever earlier tests left behind. */
+#define MAX_LISTENERS 32
+static int n_listeners;
+static int listener_fd[MAX_LISTENERS];
+static int listener_conns[MAX_LISTENERS];
 
 static void
 send_all(int fd, const char *p, size_t n)
@@ -121,6 +127,9 @@ server_main(void *arg)
 			return NULL;
 		pthread_mutex_lock(&srv_lock);
 		n_connections++;
+		for (int k = 0; k < n_listeners; k++)
+			if (listener_fd[k] == lfd)
+				listener_conns[k]++;
 		pthread_mutex_unlock(&srv_lock);
 		if (pthread_create(&t, NULL, conn_main, (void *)(intptr_t)fd) == 0)
 			pthread_detach(t);
@@ -441,11 +450,42 @@ extra_listener(void)
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 16) != 0)
 		return -1;
 	getsockname(fd, (struct sockaddr *)&a, &alen);
+	pthread_mutex_lock(&srv_lock);
+	if (n_listeners < MAX_LISTENERS)
+		listener_fd[n_listeners++] = fd;
+	pthread_mutex_unlock(&srv_lock);
 	pthread_create(&t, NULL, server_main, (void *)(intptr_t)fd);
 	pthread_detach(t);
 	return ntohs(a.sin_port);
 }
 
+/* Connections the listeners on these ports have accepted so far. */
+static int
+conns_of(const int *ports, int n)
+{
+	int i, k, total = 0;
+	struct sockaddr_in a;
+	socklen_t alen;
+
+	pthread_mutex_lock(&srv_lock);
+	for (k = 0; k < n_listeners; k++) {
+		alen = sizeof(a);
+		if (getsockname(listener_fd[k], (struct sockaddr *)&a, &alen) != 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (ntohs(a.sin_port) == ports[i])
+				total += listener_conns[k];
+	}
+	pthread_mutex_unlock(&srv_lock);
+	return total;
+}
+
+/*
+ * Like 12 regions visited in turn from one worker: each host keeps its
+ * connection between visits. Sequential, so exact: one handle, 12
+ * connections, 24 reuses. Counted per listener, so nothing another test
+ * left behind (or valgrind's slowness) can change the figures.
+ */
 static void
 many_hosts_keep_their_connections(void **state)
 {
@@ -454,21 +494,17 @@ many_hosts_keep_their_connections(void **state)
 	struct sg_http_request req;
 	struct sg_http_response resp;
 	struct sg_error err;
-	int ports[12], i, round, before;
+	int ports[12], i, round;
 	char u[128];
 	(void)state;
 
 	for (i = 0; i < 12; i++)
 		assert_true((ports[i] = extra_listener()) > 0);
-	pthread_mutex_lock(&srv_lock);
-	before = n_connections;
-	pthread_mutex_unlock(&srv_lock);
 	memset(&req, 0, sizeof(req));
 	req.method = "GET";
 	req.url = u;
 	req.allow_http = true;
 	sg_http_response_init(&resp);
-	/* Like 12 regions visited in turn: each keeps its connection between visits. */
 	for (round = 0; round < 3; round++)
 		for (i = 0; i < 12; i++) {
 			snprintf(u, sizeof(u), "http://127.0.0.1:%d/ok", ports[i]);
@@ -477,11 +513,76 @@ many_hosts_keep_their_connections(void **state)
 			assert_int_equal(resp.status, 200);
 		}
 	sg_http_response_dispose(&resp);
-	pthread_mutex_lock(&srv_lock);
-	assert_int_equal(n_connections - before, 12);
-	pthread_mutex_unlock(&srv_lock);
+	assert_int_equal(conns_of(ports, 12), 12);
 	sg_transport_stats(t, &st);
+	assert_int_equal(st.handles_created, 1);
 	assert_int_equal(st.connections_reused, 24);
+	sg_transport_free(t);
+}
+
+struct host_worker {
+	struct sg_transport *t;
+	int port;
+	int ok;
+};
+
+static void *
+host_worker_main(void *arg)
+{
+	struct host_worker *w = arg;
+	struct sg_http_request req;
+	struct sg_http_response resp;
+	struct sg_error err;
+	char u[128];
+	int i;
+
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/ok", w->port);
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = u;
+	req.allow_http = true;
+	sg_http_response_init(&resp);
+	for (i = 0; i < 25; i++) {
+		sg_err_init(&err);
+		if (sg_transport_perform(w->t, &req, &resp, &err) == SG_OK && resp.status == 200)
+			w->ok++;
+	}
+	sg_http_response_dispose(&resp);
+	return NULL;
+}
+
+/*
+ * Concurrent workers on different hosts (regions scanned in parallel): with
+ * no connection cache shared between threads, each request still finds its
+ * host's kept-alive connection through the pool's host affinity.
+ */
+static void
+concurrent_hosts_reuse_connections(void **state)
+{
+	struct sg_transport *t = new_transport(0, 0);
+	struct sg_transport_stats st;
+	struct host_worker w[4];
+	pthread_t th[4];
+	int ports[4], i;
+	(void)state;
+
+	for (i = 0; i < 4; i++) {
+		assert_true((ports[i] = extra_listener()) > 0);
+		w[i].t = t;
+		w[i].port = ports[i];
+		w[i].ok = 0;
+	}
+	for (i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, host_worker_main, &w[i]);
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].ok, 25);
+	}
+	sg_transport_stats(t, &st);
+	assert_int_equal(st.requests, 100);
+	/* A new connection only while handles first meet their hosts. */
+	assert_true(conns_of(ports, 4) <= 8);
+	assert_true(st.connections_reused >= 92);
 	sg_transport_free(t);
 }
 
@@ -497,6 +598,7 @@ main(void)
 		cmocka_unit_test(timeout_and_refused_classified),
 		cmocka_unit_test(threads_share_connections),
 		cmocka_unit_test(many_hosts_keep_their_connections),
+		cmocka_unit_test(concurrent_hosts_reuse_connections),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
