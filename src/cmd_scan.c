@@ -21,6 +21,7 @@
 #include "sg_cli.h"
 #include "sg_cli_aws.h"
 #include "sg_ec2.h"
+#include "sg_evidence.h"
 #include "sg_inventory_json.h"
 #include "sg_policy.h"
 #include "sg_report.h"
@@ -43,7 +44,7 @@ usage(FILE *f)
 	    "usage: sg-audit [scan] [--regions all|R1,R2] [--format FORMAT] [-o FILE]\n"
 	    "                [--output FORMAT:PATH]... [--baseline FILE] [--fail-on new|any|none]\n"
 	    "                [--fail-severity LEVEL] [--waivers FILE] [--scope-tag KEY=VALUE]...\n"
-	    "                [--policies DIR] [AWS options]\n"
+	    "                [--policies DIR] [--evidence DIR] [AWS options]\n"
 	    "\n"
 	    "Read every security group of the requested regions, evaluate the policies,\n"
 	    "and report: the PCI DSS 1.2.1 verdict, the findings with reason and fix, the\n"
@@ -57,6 +58,9 @@ usage(FILE *f)
 	    "  --scope-tag KEY=VALUE  groups in PCI scope carry this tag (repeatable;\n"
 	    "                         default: every group)\n"
 	    "  --policies DIR         add or replace policies from DIR\n"
+	    "  --evidence DIR         also write an evidence bundle to DIR (new or empty): the\n"
+	    "                         raw responses, report, policies, manifest, SHA256SUMS\n"
+	    "                         (docs/evidence.md; check it with 'evidence verify')\n"
 	    "  --format inventory     print the raw inventory JSON (no policies) instead\n"
 	    "  --no-prefix-lists      do not resolve prefix lists' entries\n"
 	    "  --no-network-interfaces  do not ask which groups are attached to an interface\n"
@@ -220,11 +224,61 @@ print_inventory(const struct sg_inventory *inv, const char *output)
 	return sg_scan_complete(inv) ? SG_EXIT_CLEAN : SG_EXIT_INCOMPLETE;
 }
 
+/* Every response as received goes into the evidence bundle (any worker thread). */
+static void
+on_evidence(void *ctx, const struct sg_aws_response *resp, unsigned page, enum sg_status st)
+{
+	(void)st;
+	/* A failure is sticky in the writer and reported by sg_evidence_finish. */
+	if (sg_evidence_add_aws_response(ctx, resp, NULL, page, NULL) != SG_OK) {
+	}
+}
+
+/* The end of the evidence bundle: report, policies, waivers, manifest. */
+static enum sg_status
+write_evidence(struct sg_evidence *ev, const char *dir, const struct sg_report *r,
+               const struct sg_policy_set *ps, const char *waivers_path,
+               const struct sg_inventory *inv, const struct sg_policy_scope *scope,
+               const char *const *regions, size_t n_regions, time_t started, time_t finished,
+               struct sg_error *err)
+{
+	static const char *const all[] = { "all" };
+	struct sg_evidence_run run;
+	struct sg_buf json;
+	char sha[65];
+	enum sg_status st;
+
+	sg_buf_init(&json, SG_REPORT_MAX_BYTES);
+	memset(&run, 0, sizeof(run));
+	run.started = started;
+	run.finished = finished;
+	run.inv = inv;
+	run.regions_requested = scope->regions_all ? all : regions;
+	run.n_regions_requested = scope->regions_all ? 1 : n_regions;
+	run.regions_all = scope->regions_all;
+	run.scope_tags = scope->tags;
+	run.n_scope_tags = scope->n_tags;
+	if ((st = sg_report_render(r, SG_FMT_JSON, NULL, &json, err)) == SG_OK &&
+	    (st = sg_evidence_add_file(ev, "report.json", json.data, json.len, NULL, err)) == SG_OK &&
+	    (st = sg_evidence_add_policies(ev, ps, err)) == SG_OK &&
+	    (st = sg_evidence_add_waivers(ev, waivers_path, err)) == SG_OK &&
+	    (st = sg_evidence_finish(ev, &run, sha, err)) == SG_OK)
+		fprintf(stderr, "sg-audit: evidence: %s: %zu responses, %zu files\n"
+		    "sg-audit: evidence: manifest.json SHA-256 %s\n"
+		    "sg-audit: evidence: record it; check with: sg-audit evidence verify "
+		    "--expect-manifest-sha256 %s %s\n", dir, sg_evidence_responses(ev),
+		    sg_evidence_files(ev) + 2, sha, sha, dir);
+	sg_buf_dispose(&json);
+	return st;
+}
+
 /* Evaluate the policies and write every report; returns the exit code. */
 static int
 evaluate_and_report(struct sg_inventory *inv, const struct sg_report_cli *rcli,
                     const char *policies_dir, const char *waivers_path,
-                    const struct sg_policy_scope *scope, time_t started)
+                    const struct sg_policy_scope *scope, time_t started,
+                    struct sg_evidence *ev, const char *ev_dir, const char *const *regions,
+                    size_t n_regions)
 {
 	struct sg_policy_set *ps = sg_policy_set_new();
 	struct sg_waiver_set *ws = NULL;
@@ -263,7 +317,8 @@ evaluate_and_report(struct sg_inventory *inv, const struct sg_report_cli *rcli,
 		st = sg_err_set(&err, SG_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((st = sg_report_from_policy(r, inv, res, ps, SG_VERSION, started, run_clock(),
+	/* The report's end time is the `now` the waivers were judged by (evidence verify re-runs it). */
+	if ((st = sg_report_from_policy(r, inv, res, ps, SG_VERSION, started, now,
 	    &err)) != SG_OK)
 		goto fail;
 	r->scope = scope_str;
@@ -273,6 +328,11 @@ evaluate_and_report(struct sg_inventory *inv, const struct sg_report_cli *rcli,
 	res = NULL;
 	if ((st = sg_report_cli_finish(rcli, r, stdout, &outcome, &err)) != SG_OK)
 		goto fail;
+	if (ev != NULL && (st = write_evidence(ev, ev_dir, r, ps, waivers_path, inv, scope, regions,
+	    n_regions, started, now, &err)) != SG_OK) {
+		sg_err_prefix(&err, "evidence: ");
+		goto fail;
+	}
 	rc = sg_exit_for_outcome(outcome);
 	goto out;
 fail:
@@ -301,7 +361,8 @@ sg_cmd_scan(int argc, char **argv)
 	struct sg_policy_scope scope;
 	enum sg_status st;
 	const char *names[MAX_REGION_ARGS];
-	const char *policies_dir = NULL, *waivers = NULL;
+	const char *policies_dir = NULL, *waivers = NULL, *evidence_dir = NULL;
+	struct sg_evidence *ev = NULL;
 	char *regions_copy = NULL;
 	const char **files = NULL;
 	size_t n_names = 0, n_files = 0, n_tags = 0;
@@ -367,6 +428,12 @@ sg_cmd_scan(int argc, char **argv)
 				goto done;
 			}
 			waivers = v;
+		} else if (strcmp(a, "--evidence") == 0 || strncmp(a, "--evidence=", 11) == 0) {
+			if (VALUE("--evidence") == NULL || v[0] == '\0') {
+				rc = sg_cli_usage_error("scan", "--evidence needs a directory");
+				goto done;
+			}
+			evidence_dir = v;
 		} else if (strcmp(a, "--policies") == 0 || strncmp(a, "--policies=", 11) == 0) {
 			if (VALUE("--policies") == NULL || v[0] == '\0') {
 				rc = sg_cli_usage_error("scan", "--policies needs a directory");
@@ -398,9 +465,21 @@ sg_cmd_scan(int argc, char **argv)
 	}
 
 	sg_err_init(&err);
+	if (evidence_dir != NULL && (n_files > 0 || inventory_only)) {
+		rc = sg_cli_usage_error("scan", "--evidence needs a live scan with a report (not "
+		    "--xml-file or --format inventory)");
+		goto done;
+	}
 	inv = sg_inventory_new();
 	if (inv == NULL)
 		goto done;
+	/* Before any call: a directory already in use is refused up front. */
+	if (evidence_dir != NULL && (st = sg_evidence_open(&ev, evidence_dir, argc, argv,
+	    &err)) != SG_OK) {
+		sg_cli_report_error("scan", &err);
+		rc = sg_exit_for_status(st);
+		goto done;
+	}
 	if (n_files > 0) {
 		st = scan_files(inv, opts.region[0] ? opts.region : "offline", files, n_files, &err);
 		if (st != SG_OK)
@@ -422,6 +501,10 @@ sg_cmd_scan(int argc, char **argv)
 		pr.on = !no_progress && isatty(STDERR_FILENO);
 		so.progress = on_progress;
 		so.progress_ctx = &pr;
+		if (ev != NULL) {
+			so.on_response = on_evidence;
+			so.response_ctx = ev;
+		}
 		st = sg_scan_run(inv, s.aws, &so, &err);
 		if (pr.shown)
 			fprintf(stderr, "\r\033[K");
@@ -440,11 +523,13 @@ sg_cmd_scan(int argc, char **argv)
 	scope.tags = tags;
 	scope.n_tags = n_tags;
 	scope.regions_all = all;
-	rc = evaluate_and_report(inv, &rcli, policies_dir, waivers, &scope, started);
+	rc = evaluate_and_report(inv, &rcli, policies_dir, waivers, &scope, started, ev,
+	    evidence_dir, names, n_names);
 	goto done;
 usage_out:
 	rc = SG_EXIT_USAGE;
 done:
+	sg_evidence_free(ev);
 	sg_report_cli_dispose(&rcli);
 	sg_inventory_free(inv);
 	free(regions_copy);
