@@ -17,8 +17,9 @@ local AWS endpoint (127.0.0.1 only).
       (the re-derived findings differ)
   a --baseline run (report.json has diff columns and resolved rows) verifies
   a directory that is no bundle -> 2
-  a region denied, a malformed page, a prefix list failing: the bundle records
-  it and still verifies (coverage DENIED / ERROR, PCI INCOMPLETE)
+  a region denied, a malformed page, a prefix list failing, the interface
+  listing denied: the bundle records it and still verifies (coverage DENIED /
+  ERROR, attachments denied, PCI INCOMPLETE)
 """
 import hashlib
 import json
@@ -256,7 +257,8 @@ def main():
         with endpoint("fixtures/accounts/demo.json", page_size=4,
                       faults=["region=eu-west-1,action=DescribeSecurityGroups,kind=unauthorized",
                               "region=eu-central-1,action=DescribeSecurityGroups,kind=malformed,after=1",
-                              "region=us-east-1,action=GetManagedPrefixListEntries,kind=500"]) as ep:
+                              "region=us-east-1,action=GetManagedPrefixListEntries,kind=500",
+                              "region=us-east-1,action=DescribeNetworkInterfaces,kind=unauthorized"]) as ep:
             b2 = os.path.join(work, "denied")
             rc, out, err = run(["scan", "--regions", "us-east-1,eu-west-1,eu-central-1",
                                 "--endpoint-url",
@@ -273,6 +275,9 @@ def main():
                                "us-east-1": "ERROR"}, json.dumps(states))
             C.check("the denied answer is kept as evidence",
                     os.path.exists(os.path.join(b2, "raw/eu-west-1/ec2-DescribeSecurityGroups-p001.xml")))
+            atts = {c["region"]: c.get("attachments") for c in man.get("coverage", [])}
+            C.check("manifest coverage: us-east-1 attachments denied (interfaces call refused)",
+                    (atts.get("us-east-1") or "").startswith("denied"), json.dumps(atts))
             rc, vout, _ = verify(b2)
             C.check("verify of the incomplete scan's bundle -> 0, PCI INCOMPLETE",
                     rc == 0 and "INCOMPLETE" in vout, "exit %d\n%s" % (rc, vout[-1200:]))
