@@ -224,6 +224,36 @@ print_inventory(const struct sg_inventory *inv, const char *output)
 	return sg_scan_complete(inv) ? SG_EXIT_CLEAN : SG_EXIT_INCOMPLETE;
 }
 
+/*
+ * The command line as typed, for the evidence manifest: option parsing edits
+ * argv in place (--scope-tag KEY=VALUE loses its '='). NULL on ENOMEM.
+ */
+static char **
+argv_dup(int argc, char **argv)
+{
+	char **c = calloc((size_t)argc + 1, sizeof(*c));
+	int i;
+
+	for (i = 0; c != NULL && i < argc; i++)
+		if ((c[i] = strdup(argv[i])) == NULL) {
+			while (i-- > 0)
+				free(c[i]);
+			free(c);
+			return NULL;
+		}
+	return c;
+}
+
+static void
+argv_free(int argc, char **c)
+{
+	int i;
+
+	for (i = 0; c != NULL && i < argc; i++)
+		free(c[i]);
+	free(c);
+}
+
 /* Every response as received goes into the evidence bundle (any worker thread). */
 static void
 on_evidence(void *ctx, const struct sg_aws_response *resp, unsigned page, enum sg_status st)
@@ -363,6 +393,7 @@ sg_cmd_scan(int argc, char **argv)
 	const char *names[MAX_REGION_ARGS];
 	const char *policies_dir = NULL, *waivers = NULL, *evidence_dir = NULL;
 	struct sg_evidence *ev = NULL;
+	char **argv_typed = argv_dup(argc, argv);
 	char *regions_copy = NULL;
 	const char **files = NULL;
 	size_t n_names = 0, n_files = 0, n_tags = 0;
@@ -474,7 +505,9 @@ sg_cmd_scan(int argc, char **argv)
 	if (inv == NULL)
 		goto done;
 	/* Before any call: a directory already in use is refused up front. */
-	if (evidence_dir != NULL && (st = sg_evidence_open(&ev, evidence_dir, argc, argv,
+	if (evidence_dir != NULL && argv_typed == NULL)
+		goto done;
+	if (evidence_dir != NULL && (st = sg_evidence_open(&ev, evidence_dir, argc, argv_typed,
 	    &err)) != SG_OK) {
 		sg_cli_report_error("scan", &err);
 		rc = sg_exit_for_status(st);
@@ -530,6 +563,7 @@ usage_out:
 	rc = SG_EXIT_USAGE;
 done:
 	sg_evidence_free(ev);
+	argv_free(argc, argv_typed);
 	sg_report_cli_dispose(&rcli);
 	sg_inventory_free(inv);
 	free(regions_copy);

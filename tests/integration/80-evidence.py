@@ -154,6 +154,7 @@ def main():
                     json.dumps(man["identity"]) + json.dumps(man["coverage"])[:300])
             C.check("manifest: command line recorded, scope tag and waivers named",
                     "--evidence" in man["run"]["command_line"]
+                    and "environment=pci" in man["run"]["command_line"]
                     and man["run"]["scope_tags"] == ["environment=pci"]
                     and man["waivers"]["path"] == "waivers.json",
                     json.dumps(man["run"])[:400])
