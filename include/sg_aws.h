@@ -325,6 +325,14 @@ struct sg_aws_error_info {
 };
 
 /*
+ * Initialise libxml2 once for the whole process. libxml2's first-use set-up
+ * (encoding handlers) races when two threads parse at once, so sg_aws_new
+ * calls this before any worker thread exists; any other program that parses
+ * XML from several threads must call it first too. Idempotent, thread-safe.
+ */
+void sg_aws_xml_init(void);
+
+/*
  * XML errors: EC2 <Response><Errors><Error><Code/><Message/></Error></Errors>
  * <RequestID/></Response> and STS <ErrorResponse><Error><Type/><Code/>
  * <Message/></Error><RequestId/></ErrorResponse>. EPARSE if neither shape.

@@ -690,6 +690,8 @@ sg_aws_new(struct sg_aws **out, const struct sg_aws_config *cfg,
 	struct sg_aws *aws;
 	enum sg_status st;
 
+	/* Before any worker thread exists: libxml2's first use is not thread-safe. */
+	sg_aws_xml_init();
 	aws = calloc(1, sizeof(*aws));
 	if (aws == NULL)
 		return sg_err_set(err, SG_ENOMEM, "out of memory");

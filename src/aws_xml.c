@@ -31,6 +31,12 @@ xml_init(void)
 	xmlInitParser();
 }
 
+void
+sg_aws_xml_init(void)
+{
+	pthread_once(&xml_once, xml_init);
+}
+
 /* A wanted element: its path from the root ("Response/Errors/Error/Code"). */
 struct xml_field {
 	const char *path;
