@@ -72,7 +72,7 @@ sg_creds_parse_json(struct sg_creds *out, enum sg_creds_json_kind kind, const ch
 	enum sg_status st = SG_OK;
 
 	if (len > SG_CREDS_JSON_MAX_BYTES)
-		return sg_err_set(err, SG_ELIMIT, "%s: response is larger than %zu bytes", what,
+		return sg_err_set(err, SG_ECREDS, "%s: response is larger than %zu bytes", what,
 		    SG_CREDS_JSON_MAX_BYTES);
 	root = cJSON_ParseWithLength(data, len);
 	if (root == NULL || !cJSON_IsObject(root)) {
@@ -229,7 +229,7 @@ sg_creds_split_command(char ***argv_out, size_t *argc_out, const char *cmd,
 		}
 		if (in_word) {
 			if (argc >= SG_CREDS_MAX_ARGS) {
-				st = sg_err_set(err, SG_ELIMIT, "more than %d arguments", SG_CREDS_MAX_ARGS);
+				st = sg_err_set(err, SG_ECONFIG, "more than %d arguments", SG_CREDS_MAX_ARGS);
 				goto fail;
 			}
 			argv[argc] = sg_buf_detach(&word, NULL);
@@ -431,7 +431,7 @@ sg_creds_run_process(struct sg_creds *out, const char *cmd, const char *profile,
 		goto done;
 	}
 	if (out_over) {
-		st = sg_err_set(err, SG_ELIMIT, "%s: output is larger than %zu bytes", what,
+		st = sg_err_set(err, SG_ECREDS, "%s: output is larger than %zu bytes", what,
 		    SG_CREDS_JSON_MAX_BYTES);
 		goto done;
 	}

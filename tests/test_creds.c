@@ -703,7 +703,7 @@ credential_process_time_and_size_limits(void **state)
 
 	o.process_timeout_ms = 5000;
 	process_profile("head -c 200000 /dev/zero | tr '\\0' 'x'\n", "");
-	assert_int_equal(resolve(&o, &c, &err), SG_ELIMIT);
+	assert_int_equal(resolve(&o, &c, &err), SG_ECREDS);
 	assert_non_null(strstr(err.msg, "larger than 65536 bytes"));
 }
 
