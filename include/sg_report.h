@@ -101,6 +101,26 @@ struct sg_report_finding {
 	int risk;          /* 0..100 */
 	enum sg_report_status status;
 	enum sg_report_diff diff;
+	/* PCI scope and mappings (the policy's), so a reader can filter on them. */
+	bool in_scope;     /* the group is in PCI scope (--scope-tag); only these decide the verdict */
+	char *pci_v321;    /* PCI DSS v3.2.1 requirement(s), "1.2.1"; NULL when not PCI-mapped */
+	char *pci_v4;      /* PCI DSS v4.0, "1.3.1" (inbound) / "1.3.2" (outbound); NULL if none */
+	char *mitre;       /* MITRE ATT&CK "TA0008:T1210"; NULL if none */
+	/*
+	 * The rule in parts (`rule` is the same rule as one string). has_rule
+	 * false: a group-level finding, and nothing below is set. Ports and ICMP
+	 * type/code are never mixed: tcp/udp have ports, icmp/icmpv6 have a type
+	 * and a code, other protocols (and "all") have neither.
+	 */
+	bool has_rule;
+	enum sg_direction direction;
+	char *protocol;    /* "tcp", "udp", "icmp", "icmpv6", "all", or a number "47" */
+	bool has_ports;
+	int from_port, to_port;     /* 0..65535 when has_ports */
+	bool has_icmp;
+	int icmp_type, icmp_code;   /* -1 = every type / every code, when has_icmp */
+	enum sg_source_kind source_kind;
+	char *source;      /* CIDR, "pl-… (name)", or "account/sg-…" */
 };
 
 struct sg_report_check {
@@ -136,6 +156,7 @@ struct sg_report_counts {
 	size_t findings;                 /* current findings (not resolved ones) */
 	size_t by_severity[SG_SEV_CRITICAL + 1];
 	size_t failing, waived, info, unknown; /* current findings by status */
+	size_t failing_in_scope;         /* failing ones in in-scope groups: these decide PCI */
 	size_t groups, groups_in_scope, groups_failing, groups_waived;
 	size_t regions_requested, regions_scanned;
 	size_t checks, checks_pass, checks_fail, checks_waived, checks_na;
@@ -199,6 +220,13 @@ struct sg_report_finding *sg_report_add_finding(struct sg_report *r);
 struct sg_report_check *sg_report_add_check(struct sg_report *r);
 struct sg_report_region *sg_report_add_region(struct sg_report *r);
 struct sg_report_policy *sg_report_add_policy(struct sg_report *r);
+/* Copy every field of src into the empty row dst (strings duplicated); false on ENOMEM. */
+bool sg_report_finding_copy(struct sg_report_finding *dst, const struct sg_report_finding *src);
+/* Free a row's strings (the row itself belongs to its report). */
+void sg_report_finding_dispose(struct sg_report_finding *f);
+/* "ipv4", "ipv6", "prefix-list", "group" */
+const char *sg_report_source_kind_name(enum sg_source_kind k);
+bool sg_report_source_kind_parse(const char *name, enum sg_source_kind *out);
 /* Copy a string into a report field (frees the old value); false on ENOMEM. */
 bool sg_report_set(char **field, const char *value);
 bool sg_report_add_requested_region(struct sg_report *r, const char *region);
@@ -248,11 +276,19 @@ const char *sg_report_pci_name(enum sg_report_pci v);         /* "COMPLIANT", ..
 
 /* ---- the field table -------------------------------------------------- */
 
+/* What JSON makes of a field's text: "" is null for every type but `rule`. */
+enum sg_report_field_type {
+	SG_FIELD_TEXT = 0,
+	SG_FIELD_NUMBER,   /* a JSON number */
+	SG_FIELD_BOOL      /* "true"/"false": a JSON boolean */
+};
+
 /* One column of a finding. `get` writes into buf when it must format. */
 struct sg_report_field {
 	const char *name;   /* JSON key, CSV header */
 	const char *label;  /* table and HTML heading */
-	bool number;        /* JSON number rather than string */
+	enum sg_report_field_type type;
+	bool detail;        /* a part of another column (the rule's): JSON and CSV only */
 	const char *(*get)(const struct sg_report_finding *f, char *buf, size_t cap);
 };
 /* The finding fields in output order. */

@@ -62,19 +62,49 @@ copy_resolved(struct sg_report *r, const struct sg_report_finding *src)
 
 	if (f == NULL)
 		return false;
-	f->severity = src->severity;
-	f->risk = src->risk;
-	f->status = src->status;
+	if (!sg_report_finding_copy(f, src))
+		return false;
 	f->diff = SG_DIFF_RESOLVED;
-	return sg_report_set(&f->policy_id, src->policy_id) &&
-	    sg_report_set(&f->policy_title, src->policy_title) &&
-	    sg_report_set(&f->account_id, src->account_id) &&
-	    sg_report_set(&f->region, src->region) && sg_report_set(&f->group_id, src->group_id) &&
-	    sg_report_set(&f->group_name, src->group_name) &&
-	    sg_report_set(&f->vpc_id, src->vpc_id) && sg_report_set(&f->rule, src->rule) &&
-	    sg_report_set(&f->reason, src->reason) && sg_report_set(&f->fix, src->fix) &&
-	    sg_report_set(&f->waiver, src->waiver) &&
-	    sg_report_set(&f->attachment, src->attachment);
+	return true;
+}
+
+/* An integer member in [lo, hi], or false. */
+static bool
+member_int(const cJSON *o, const char *name, int lo, int hi, int *out)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	if (!cJSON_IsNumber(m) || m->valuedouble < lo || m->valuedouble > hi)
+		return false;
+	*out = (int)m->valuedouble;
+	return true;
+}
+
+/*
+ * The scope, mappings and rule parts of a baseline finding, when it has them
+ * (reports written before these keys existed do not: the row then has
+ * in_scope false and no rule parts). Strings borrowed from the tree.
+ */
+static void
+read_parts(const cJSON *item, struct sg_report_finding *f)
+{
+	const cJSON *scope = cJSON_GetObjectItemCaseSensitive(item, "in_scope");
+	const char *dir = member_str(item, "direction"), *kind = member_str(item, "source_kind");
+
+	f->in_scope = cJSON_IsTrue(scope);
+	f->pci_v321 = (char *)(uintptr_t)member_str(item, "pci_dss_v3_2_1");
+	f->pci_v4 = (char *)(uintptr_t)member_str(item, "pci_dss_v4_0");
+	f->mitre = (char *)(uintptr_t)member_str(item, "mitre_attack");
+	if (dir == NULL || kind == NULL || !sg_report_source_kind_parse(kind, &f->source_kind))
+		return;
+	f->has_rule = true;
+	f->direction = strcmp(dir, "egress") == 0 ? SG_EGRESS : SG_INGRESS;
+	f->protocol = (char *)(uintptr_t)member_str(item, "protocol");
+	f->source = (char *)(uintptr_t)member_str(item, "source");
+	f->has_ports = member_int(item, "from_port", 0, 65535, &f->from_port) &&
+	    member_int(item, "to_port", 0, 65535, &f->to_port);
+	f->has_icmp = !f->has_ports && member_int(item, "icmp_type", -1, 255, &f->icmp_type) &&
+	    member_int(item, "icmp_code", -1, 255, &f->icmp_code);
 }
 
 static enum sg_report_status
@@ -165,6 +195,7 @@ sg_baseline_apply(struct sg_report *r, const char *json, size_t len, const char 
 		o->f.risk = cJSON_IsNumber(risk) && risk->valuedouble >= 0 &&
 		    risk->valuedouble <= 100 ? (int)risk->valuedouble : 0;
 		o->f.status = status_parse(member_str(item, "status"));
+		read_parts(item, &o->f);
 		if ((o->key = sg_report_finding_key(&o->f)) == NULL)
 			goto nomem;
 		n_old++;
@@ -214,11 +245,7 @@ out:
 	if (st != SG_OK) {
 		/* Leave r as it was: drop appended rows, clear marks. */
 		while (r->n_findings > before) {
-			struct sg_report_finding *f = &r->findings[--r->n_findings];
-			free(f->policy_id); free(f->policy_title); free(f->account_id);
-			free(f->region); free(f->group_id); free(f->group_name); free(f->vpc_id);
-			free(f->rule); free(f->reason); free(f->fix); free(f->waiver);
-			free(f->attachment);
+			sg_report_finding_dispose(&r->findings[--r->n_findings]);
 		}
 		for (i = 0; i < r->n_findings; i++)
 			r->findings[i].diff = SG_DIFF_NONE;

@@ -21,9 +21,14 @@ sg_report_new(void)
 	return calloc(1, sizeof(struct sg_report));
 }
 
-static void
-finding_dispose(struct sg_report_finding *f)
+void
+sg_report_finding_dispose(struct sg_report_finding *f)
 {
+	free(f->pci_v321);
+	free(f->pci_v4);
+	free(f->mitre);
+	free(f->protocol);
+	free(f->source);
 	free(f->policy_id);
 	free(f->policy_title);
 	free(f->account_id);
@@ -64,7 +69,7 @@ sg_report_free(struct sg_report *r)
 	}
 	free(r->regions);
 	for (i = 0; i < r->n_findings; i++)
-		finding_dispose(&r->findings[i]);
+		sg_report_finding_dispose(&r->findings[i]);
 	free(r->findings);
 	for (i = 0; i < r->n_checks; i++) {
 		free(r->checks[i].policy_id);
@@ -134,6 +139,59 @@ sg_report_add_policy(struct sg_report *r)
 {
 	return grow_one((void **)&r->policies, &r->n_policies, &r->policies_cap,
 	    sizeof(*r->policies));
+}
+
+bool
+sg_report_finding_copy(struct sg_report_finding *dst, const struct sg_report_finding *src)
+{
+	struct sg_report_finding *f = dst;
+
+	/* Scalars in one go, then every string pointer replaced by its own copy. */
+	*f = *src;
+	f->policy_id = f->policy_title = f->account_id = f->region = NULL;
+	f->group_id = f->group_name = f->vpc_id = f->rule = f->reason = f->fix = NULL;
+	f->waiver = f->attachment = f->pci_v321 = f->pci_v4 = f->mitre = NULL;
+	f->protocol = f->source = NULL;
+	return sg_report_set(&f->policy_id, src->policy_id) &&
+	    sg_report_set(&f->policy_title, src->policy_title) &&
+	    sg_report_set(&f->account_id, src->account_id) &&
+	    sg_report_set(&f->region, src->region) && sg_report_set(&f->group_id, src->group_id) &&
+	    sg_report_set(&f->group_name, src->group_name) &&
+	    sg_report_set(&f->vpc_id, src->vpc_id) && sg_report_set(&f->rule, src->rule) &&
+	    sg_report_set(&f->reason, src->reason) && sg_report_set(&f->fix, src->fix) &&
+	    sg_report_set(&f->waiver, src->waiver) &&
+	    sg_report_set(&f->attachment, src->attachment) &&
+	    sg_report_set(&f->pci_v321, src->pci_v321) && sg_report_set(&f->pci_v4, src->pci_v4) &&
+	    sg_report_set(&f->mitre, src->mitre) && sg_report_set(&f->protocol, src->protocol) &&
+	    sg_report_set(&f->source, src->source);
+}
+
+static const char *const source_kind_names[] = {
+	[SG_SRC_CIDR4] = "ipv4",
+	[SG_SRC_CIDR6] = "ipv6",
+	[SG_SRC_PREFIX_LIST] = "prefix-list",
+	[SG_SRC_GROUP] = "group",
+};
+
+const char *
+sg_report_source_kind_name(enum sg_source_kind k)
+{
+	return (unsigned)k < sizeof(source_kind_names) / sizeof(source_kind_names[0]) ?
+	    source_kind_names[k] : "?";
+}
+
+bool
+sg_report_source_kind_parse(const char *name, enum sg_source_kind *out)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(source_kind_names) / sizeof(source_kind_names[0]); i++) {
+		if (strcmp(name, source_kind_names[i]) == 0) {
+			*out = (enum sg_source_kind)i;
+			return true;
+		}
+	}
+	return false;
 }
 
 bool
@@ -308,6 +366,30 @@ static const char *f_waiver(const struct sg_report_finding *f, char *b, size_t c
 { (void)b; (void)c; return nz(f->waiver); }
 static const char *f_attachment(const struct sg_report_finding *f, char *b, size_t c)
 { (void)b; (void)c; return nz(f->attachment); }
+static const char *f_in_scope(const struct sg_report_finding *f, char *b, size_t c)
+{ (void)b; (void)c; return f->in_scope ? "true" : "false"; }
+static const char *f_pci_v321(const struct sg_report_finding *f, char *b, size_t c)
+{ (void)b; (void)c; return nz(f->pci_v321); }
+static const char *f_pci_v4(const struct sg_report_finding *f, char *b, size_t c)
+{ (void)b; (void)c; return nz(f->pci_v4); }
+static const char *f_mitre(const struct sg_report_finding *f, char *b, size_t c)
+{ (void)b; (void)c; return nz(f->mitre); }
+static const char *f_direction(const struct sg_report_finding *f, char *b, size_t c)
+{ (void)b; (void)c; return !f->has_rule ? "" : f->direction == SG_EGRESS ? "egress" : "ingress"; }
+static const char *f_protocol(const struct sg_report_finding *f, char *b, size_t c)
+{ (void)b; (void)c; return f->has_rule ? nz(f->protocol) : ""; }
+static const char *f_from_port(const struct sg_report_finding *f, char *b, size_t c)
+{ if (!f->has_rule || !f->has_ports) return ""; snprintf(b, c, "%d", f->from_port); return b; }
+static const char *f_to_port(const struct sg_report_finding *f, char *b, size_t c)
+{ if (!f->has_rule || !f->has_ports) return ""; snprintf(b, c, "%d", f->to_port); return b; }
+static const char *f_icmp_type(const struct sg_report_finding *f, char *b, size_t c)
+{ if (!f->has_rule || !f->has_icmp) return ""; snprintf(b, c, "%d", f->icmp_type); return b; }
+static const char *f_icmp_code(const struct sg_report_finding *f, char *b, size_t c)
+{ if (!f->has_rule || !f->has_icmp) return ""; snprintf(b, c, "%d", f->icmp_code); return b; }
+static const char *f_source_kind(const struct sg_report_finding *f, char *b, size_t c)
+{ (void)b; (void)c; return f->has_rule ? sg_report_source_kind_name(f->source_kind) : ""; }
+static const char *f_source(const struct sg_report_finding *f, char *b, size_t c)
+{ (void)b; (void)c; return f->has_rule ? nz(f->source) : ""; }
 
 /*
  * The one finding table. Order here is the column order of CSV and HTML and
@@ -315,21 +397,37 @@ static const char *f_attachment(const struct sg_report_finding *f, char *b, size
  * name (sg_report_field_find) but takes its labels from here.
  */
 static const struct sg_report_field finding_fields[] = {
-	{ "severity", "Severity", false, f_severity },
-	{ "risk", "Risk", true, f_risk },
-	{ "status", "Status", false, f_status },
-	{ "diff", "Change", false, f_diff },
-	{ "policy_id", "Policy", false, f_policy },
-	{ "account_id", "Account", false, f_account },
-	{ "region", "Region", false, f_region },
-	{ "group_id", "Group", false, f_group_id },
-	{ "group_name", "Group name", false, f_group_name },
-	{ "vpc_id", "VPC", false, f_vpc },
-	{ "rule", "Rule", false, f_rule },
-	{ "reason", "Reason", false, f_reason },
-	{ "fix", "Fix", false, f_fix },
-	{ "waiver", "Waiver", false, f_waiver },
-	{ "attachment", "Attachment", false, f_attachment },
+	{ "severity", "Severity", SG_FIELD_TEXT, false, f_severity },
+	{ "risk", "Risk", SG_FIELD_NUMBER, false, f_risk },
+	{ "status", "Status", SG_FIELD_TEXT, false, f_status },
+	{ "diff", "Change", SG_FIELD_TEXT, false, f_diff },
+	{ "policy_id", "Policy", SG_FIELD_TEXT, false, f_policy },
+	{ "account_id", "Account", SG_FIELD_TEXT, false, f_account },
+	{ "region", "Region", SG_FIELD_TEXT, false, f_region },
+	{ "group_id", "Group", SG_FIELD_TEXT, false, f_group_id },
+	{ "group_name", "Group name", SG_FIELD_TEXT, false, f_group_name },
+	{ "vpc_id", "VPC", SG_FIELD_TEXT, false, f_vpc },
+	{ "rule", "Rule", SG_FIELD_TEXT, false, f_rule },
+	{ "reason", "Reason", SG_FIELD_TEXT, false, f_reason },
+	{ "fix", "Fix", SG_FIELD_TEXT, false, f_fix },
+	{ "waiver", "Waiver", SG_FIELD_TEXT, false, f_waiver },
+	{ "attachment", "Attachment", SG_FIELD_TEXT, false, f_attachment },
+	/*
+	 * Added after the first release of schema 1: appended, so CSV readers
+	 * that pick finding columns by position keep working.
+	 */
+	{ "in_scope", "In scope", SG_FIELD_BOOL, false, f_in_scope },
+	{ "pci_dss_v3_2_1", "PCI 3.2.1", SG_FIELD_TEXT, false, f_pci_v321 },
+	{ "pci_dss_v4_0", "PCI 4.0", SG_FIELD_TEXT, false, f_pci_v4 },
+	{ "mitre_attack", "MITRE ATT&CK", SG_FIELD_TEXT, false, f_mitre },
+	{ "direction", "Direction", SG_FIELD_TEXT, true, f_direction },
+	{ "protocol", "Protocol", SG_FIELD_TEXT, true, f_protocol },
+	{ "from_port", "From port", SG_FIELD_NUMBER, true, f_from_port },
+	{ "to_port", "To port", SG_FIELD_NUMBER, true, f_to_port },
+	{ "icmp_type", "ICMP type", SG_FIELD_NUMBER, true, f_icmp_type },
+	{ "icmp_code", "ICMP code", SG_FIELD_NUMBER, true, f_icmp_code },
+	{ "source_kind", "Source kind", SG_FIELD_TEXT, true, f_source_kind },
+	{ "source", "Source", SG_FIELD_TEXT, true, f_source },
 };
 
 const struct sg_report_field *
@@ -564,8 +662,11 @@ sg_report_finish(struct sg_report *r)
 		c->findings++;
 		if ((unsigned)f->severity <= SG_SEV_CRITICAL)
 			c->by_severity[f->severity]++;
-		if (f->status == SG_RSTAT_FAIL)
+		if (f->status == SG_RSTAT_FAIL) {
 			c->failing++;
+			if (f->in_scope)
+				c->failing_in_scope++;
+		}
 		else if (f->status == SG_RSTAT_WAIVED)
 			c->waived++;
 		else if (f->status == SG_RSTAT_UNKNOWN)
@@ -803,8 +904,54 @@ pci_from(enum sg_pci_verdict v)
 	return SG_PCI_INCOMPLETE;
 }
 
+/*
+ * The source as the report names it: the engine's text, except a prefix
+ * list, whose text is a sentence ("prefix list pl-… (open-world) containing
+ * the internet"): there the id alone, plus its name when the inventory has it.
+ */
+static char *
+source_text(const struct sg_inventory *inv, const struct sg_finding *s)
+{
+	const char *src = s->source != NULL ? s->source : "", *pl;
+	char id[64], out[256];
+	size_t n, i;
+
+	if (s->source_kind != SG_SRC_PREFIX_LIST || (pl = strstr(src, "pl-")) == NULL)
+		return strdup(src);
+	n = strspn(pl, "pl-0123456789abcdefABCDEF");
+	if (n >= sizeof(id))
+		n = sizeof(id) - 1;
+	memcpy(id, pl, n);
+	id[n] = '\0';
+	snprintf(out, sizeof(out), "%s", id);
+	for (i = 0; inv != NULL && i < inv->n_prefix_lists; i++) {
+		const struct sg_prefix_list *p = &inv->prefix_lists[i];
+		if (p->id != NULL && strcmp(p->id, id) == 0 && p->name != NULL && p->name[0] &&
+		    (p->region == NULL || s->region == NULL || strcmp(p->region, s->region) == 0)) {
+			snprintf(out, sizeof(out), "%s (%s)", id, p->name);
+			break;
+		}
+	}
+	return strdup(out);
+}
+
+/*
+ * PCI DSS v4.0 for one finding. A policy about whole groups (the default
+ * group's) maps both 1.3.1 (inbound to the CDE) and 1.3.2 (outbound from
+ * it); a finding about one rule is about one direction, so it names the one
+ * requirement that rule breaks. Anything else is the policy's mapping as is.
+ */
+static const char *
+pci_v4_for(const struct sg_finding *s)
+{
+	if (s->pci_v4 == NULL || !s->has_rule ||
+	    (strcmp(s->pci_v4, "1.3.1, 1.3.2") != 0 && strcmp(s->pci_v4, "1.3.2, 1.3.1") != 0))
+		return s->pci_v4;
+	return s->direction == SG_EGRESS ? "1.3.2" : "1.3.1";
+}
+
 static bool
-copy_finding(struct sg_report *r, const struct sg_finding *s)
+copy_finding(struct sg_report *r, const struct sg_inventory *inv, const struct sg_finding *s)
 {
 	struct sg_report_finding *f = sg_report_add_finding(r);
 
@@ -814,6 +961,25 @@ copy_finding(struct sg_report *r, const struct sg_finding *s)
 	f->risk = s->risk;
 	f->status = status_from(s->state);
 	f->diff = SG_DIFF_NONE;
+	f->in_scope = s->in_scope;
+	if (s->has_rule) {
+		f->has_rule = true;
+		f->direction = s->direction;
+		f->source_kind = s->source_kind;
+		/* sg_record.h: tcp/udp carry a port range, icmp(v6) a type and code. */
+		if (sg_protocol_has_ports(s->protocol)) {
+			f->has_ports = true;
+			f->from_port = s->from_port;
+			f->to_port = s->to_port;
+		} else if (sg_protocol_is_icmp(s->protocol)) {
+			f->has_icmp = true;
+			f->icmp_type = s->from_port < 0 ? -1 : s->from_port;
+			f->icmp_code = s->from_port < 0 || s->to_port < 0 ? -1 : s->to_port;
+		}
+		if (!sg_report_set(&f->protocol, s->protocol_name ? s->protocol_name : "") ||
+		    (f->source = source_text(inv, s)) == NULL)
+			return false;
+	}
 	return sg_report_set(&f->policy_id, s->policy_id) &&
 	    sg_report_set(&f->policy_title, s->policy_title) &&
 	    sg_report_set(&f->account_id, s->account_id) && sg_report_set(&f->region, s->region) &&
@@ -821,7 +987,9 @@ copy_finding(struct sg_report *r, const struct sg_finding *s)
 	    sg_report_set(&f->group_name, s->group_name) && sg_report_set(&f->vpc_id, s->vpc_id) &&
 	    sg_report_set(&f->rule, s->has_rule && s->rule_text ? s->rule_text : "") &&
 	    sg_report_set(&f->reason, s->reason) && sg_report_set(&f->fix, s->fix) &&
-	    sg_report_set(&f->waiver, s->waiver) && sg_report_set(&f->attachment, s->attachment);
+	    sg_report_set(&f->waiver, s->waiver) && sg_report_set(&f->attachment, s->attachment) &&
+	    sg_report_set(&f->pci_v321, s->pci_v321) && sg_report_set(&f->pci_v4, pci_v4_for(s)) &&
+	    sg_report_set(&f->mitre, s->mitre);
 }
 
 static char *
@@ -879,7 +1047,7 @@ sg_report_from_policy(struct sg_report *r, const struct sg_inventory *inv,
 			goto nomem;
 	}
 	for (i = 0; i < res->n_findings; i++)
-		if (!copy_finding(r, &res->findings[i]))
+		if (!copy_finding(r, inv, &res->findings[i]))
 			goto nomem;
 	for (i = 0; i < res->n_checks; i++) {
 		const struct sg_group_check *s = &res->checks[i];

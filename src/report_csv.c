@@ -8,7 +8,8 @@
  * '+', '-' or '@' (and some treat a leading tab or CR the same way). Group
  * names, descriptions and tag values come from whoever can edit a group, so
  * such a cell is prefixed with "'" (OWASP's advice), which every spreadsheet
- * shows as text. Then RFC 4180: fields holding ',', '"', CR or LF are quoted,
+ * shows as text (number fields are integers formatted here, and are left
+ * alone: ICMP's -1 stays a number). Then RFC 4180: fields holding ',', '"', CR or LF are quoted,
  * quotes doubled, records end in CRLF.
  */
 #include <string.h>
@@ -71,9 +72,19 @@ sg_report_render_csv(const struct sg_report *r, struct sg_buf *out, struct sg_er
 	for (i = 0; i < r->n_findings; i++) {
 		const struct sg_report_finding *f = &r->findings[i];
 		for (j = 0; j < nf; j++) {
+			const char *v;
 			buf[0] = '\0';
-			if ((j && (st = sg_buf_append_char(out, ',', err)) != SG_OK) ||
-			    (st = sg_report_csv_cell(out, ff[j].get(f, buf, sizeof(buf)), err)) != SG_OK)
+			v = ff[j].get(f, buf, sizeof(buf));
+			if (j && (st = sg_buf_append_char(out, ',', err)) != SG_OK)
+				return st;
+			/*
+			 * Number fields are integers we formatted ("-1" is ICMP's
+			 * "every type"): written as they are, so a spreadsheet reads
+			 * a number, not the text "'-1".
+			 */
+			st = ff[j].type == SG_FIELD_NUMBER ? sg_buf_append_str(out, v, err) :
+			    sg_report_csv_cell(out, v, err);
+			if (st != SG_OK)
 				return st;
 		}
 		for (j = 0; j < nm; j++) {

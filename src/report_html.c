@@ -1,7 +1,7 @@
 /*
  * report_html.c — one self-contained HTML file: summary, run metadata,
  * coverage, and a findings table that sorts (click a heading) and filters
- * (severity, region, policy, status, change, free text).
+ * (severity, region, policy, status, PCI scope, change, free text).
  *
  * No external resource of any kind: CSS and JS are inline, and a
  * Content-Security-Policy meta tag forbids every fetch, so the file opens the
@@ -53,13 +53,15 @@ static const char js[] =
     "document.getElementById('n-total').textContent=cur.length;\n"
     "document.getElementById('n-failing').textContent=\n"
     "  cur.filter(function(r){return r.dataset.status==='FAIL';}).length;\n"
+    "document.getElementById('n-failing-scope').textContent=\n"
+    "  cur.filter(function(r){return r.dataset.status==='FAIL'&&r.dataset.scope==='in scope';}).length;\n"
     "function fill(id,key){var sel=document.getElementById(id),seen={};\n"
     "  rows.forEach(function(r){seen[r.dataset[key]]=1;});\n"
     "  Object.keys(seen).sort().forEach(function(v){var o=document.createElement('option');\n"
     "    o.value=v;o.textContent=v===''?'(none)':v;sel.appendChild(o);});\n"
     "  sel.addEventListener('change',apply);}\n"
     "fill('f-severity','severity');fill('f-region','region');fill('f-policy','policy');\n"
-    "fill('f-status','status');fill('f-diff','diff');\n"
+    "fill('f-status','status');fill('f-scope','scope');fill('f-diff','diff');\n"
     "document.getElementById('f-text').addEventListener('input',apply);\n"
     "function val(id){return document.getElementById(id).value;}\n"
     "function apply(){var n=0,q=val('f-text').toLowerCase();\n"
@@ -67,6 +69,7 @@ static const char js[] =
     "    (val('f-region')==='*'||r.dataset.region===val('f-region'))&&\n"
     "    (val('f-policy')==='*'||r.dataset.policy===val('f-policy'))&&\n"
     "    (val('f-status')==='*'||r.dataset.status===val('f-status'))&&\n"
+    "    (val('f-scope')==='*'||r.dataset.scope===val('f-scope'))&&\n"
     "    (val('f-diff')==='*'||r.dataset.diff===val('f-diff'))&&\n"
     "    (q===''||r.textContent.toLowerCase().indexOf(q)>=0);\n"
     "    r.style.display=ok?'':'none';if(ok)n++;});\n"
@@ -175,13 +178,14 @@ summary(struct hw *h, const struct sg_report *r)
 		raw(h, sevs[i]);
 		raw(h, "</th>");
 	}
-	raw(h, "<th>total</th><th>failing</th></tr>\n<tr>");
+	raw(h, "<th>total</th><th>failing</th><th>failing in scope</th></tr>\n<tr>");
 	for (i = 0; i < 5; i++) {
 		raw(h, "<td id=\"n-");
 		raw(h, sevs[i]);
 		raw(h, "\">?</td>");
 	}
-	raw(h, "<td id=\"n-total\">?</td><td id=\"n-failing\">?</td></tr></table>\n</section>\n");
+	raw(h, "<td id=\"n-total\">?</td><td id=\"n-failing\">?</td>"
+	       "<td id=\"n-failing-scope\">?</td></tr></table>\n</section>\n");
 }
 
 static void
@@ -249,6 +253,7 @@ findings(struct hw *h, const struct sg_report *r)
 	filter(h, "f-region", "Region");
 	filter(h, "f-policy", "Policy");
 	filter(h, "f-status", "Status");
+	filter(h, "f-scope", "PCI scope");
 	filter(h, "f-diff", "Change");
 	raw(h, "<label>Search <input id=\"f-text\" type=\"search\"></label>\n"
 	       "<span>showing <b id=\"n-shown\">?</b> of ");
@@ -256,8 +261,10 @@ findings(struct hw *h, const struct sg_report *r)
 	raw(h, "</span></div>\n<div class=\"wide\"><table id=\"findings\">\n<thead><tr>");
 	ff = sg_report_finding_fields(&nf);
 	for (j = 0; j < nf; j++) {
+		if (ff[j].detail)
+			continue; /* the Rule column shows the rule's parts */
 		raw(h, "<th class=\"sort\"");
-		if (ff[j].number || strcmp(ff[j].name, "severity") == 0)
+		if (ff[j].type == SG_FIELD_NUMBER || strcmp(ff[j].name, "severity") == 0)
 			raw(h, " data-type=\"num\"");
 		raw(h, ">");
 		esc(h, ff[j].label);
@@ -277,10 +284,14 @@ findings(struct hw *h, const struct sg_report *r)
 		esc(h, f->policy_id);
 		raw(h, "\" data-status=\"");
 		raw(h, sg_report_status_name(f->status));
+		raw(h, "\" data-scope=\"");
+		raw(h, f->in_scope ? "in scope" : "out of scope");
 		raw(h, "\" data-diff=\"");
 		raw(h, sg_report_diff_name(f->diff));
 		raw(h, "\">");
 		for (j = 0; j < nf; j++) {
+			if (ff[j].detail)
+				continue;
 			buf[0] = '\0';
 			if (strcmp(ff[j].name, "severity") == 0) {
 				raw(h, "<td class=\"sev sev-");

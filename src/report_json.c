@@ -86,10 +86,12 @@ finding_json(const struct sg_report_finding *f)
 
 		buf[0] = '\0';
 		v = ff[j].get(f, buf, sizeof(buf));
-		if (ff[j].number)
+		if (v[0] == '\0' && strcmp(ff[j].name, "rule") != 0)
+			item = cJSON_CreateNull(); /* absent or not applicable, not an empty value */
+		else if (ff[j].type == SG_FIELD_NUMBER)
 			item = cJSON_CreateNumber(atof(v));
-		else if (v[0] == '\0' && strcmp(ff[j].name, "rule") != 0)
-			item = cJSON_CreateNull(); /* absent, not an empty value */
+		else if (ff[j].type == SG_FIELD_BOOL)
+			item = cJSON_CreateBool(strcmp(v, "true") == 0);
 		else
 			item = cJSON_CreateString(v);
 		if (!add(o, ff[j].name, item))
@@ -174,6 +176,7 @@ summary_json(const struct sg_report *r)
 	    !add_num(o, "regions_requested", c->regions_requested) ||
 	    !add_num(o, "regions_scanned", c->regions_scanned) ||
 	    !add_num(o, "findings", c->findings) || !add_num(o, "failing", c->failing) ||
+	    !add_num(o, "failing_in_scope", c->failing_in_scope) ||
 	    !add_num(o, "waived", c->waived) || !add_num(o, "info", c->info) ||
 	    !add_num(o, "unknown", c->unknown))
 		goto fail;

@@ -185,7 +185,7 @@ label(const char *name)
 static void
 finding_block(struct tw *t, const struct sg_report_finding *f)
 {
-	char buf[SG_FIELD_BUF], sev[16], line[512], pol[SG_FIELD_BUF + 64];
+	char buf[SG_FIELD_BUF], sev[16], line[512], pol[SG_FIELD_BUF + 64], pci[SG_FIELD_BUF];
 
 	upper(sev, sizeof(sev), sg_severity_name(f->severity));
 	put(t, "  ");
@@ -218,8 +218,27 @@ finding_block(struct tw *t, const struct sg_report_finding *f)
 	labelled(t, 12, label("fix"), field(f, "fix", buf, sizeof(buf)));
 	labelled(t, 12, label("waiver"), field(f, "waiver", buf, sizeof(buf)));
 	labelled(t, 12, label("attachment"), field(f, "attachment", buf, sizeof(buf)));
-	snprintf(pol, sizeof(pol), "%s, risk %d", f->policy_id ? f->policy_id : "-", f->risk);
-	labelled(t, 12, label("policy_id"), pol);
+	/*
+	 * "SG.X, risk 90, PCI 1.2.1 / 1.3.1 (out of scope)". When that does not
+	 * fit, the PCI part goes whole onto the next line rather than being
+	 * broken inside "(out of scope)".
+	 */
+	snprintf(pci, sizeof(pci), "%s%s%s%s%s%s", f->pci_v321 || f->pci_v4 ? "PCI " : "",
+	    f->pci_v321 ? f->pci_v321 : "", f->pci_v321 && f->pci_v4 ? " / " : "",
+	    f->pci_v4 ? f->pci_v4 : "", f->in_scope || !(f->pci_v321 || f->pci_v4) ? "" : " ",
+	    f->in_scope ? "" : "(out of scope)");
+	snprintf(pol, sizeof(pol), "%s, risk %d%s%s", f->policy_id ? f->policy_id : "-", f->risk,
+	    pci[0] ? ", " : "", pci);
+	if (23 + (int)strlen(pol) <= t->width || pci[0] == '\0') {
+		labelled(t, 12, label("policy_id"), pol);
+	} else {
+		int k;
+		snprintf(pol, sizeof(pol), "%s, risk %d,", f->policy_id ? f->policy_id : "-", f->risk);
+		labelled(t, 12, label("policy_id"), pol);
+		for (k = 0; k < 23; k++)
+			putc_(t, ' ');
+		put_wrapped(t, pci, 23, 23);
+	}
 }
 
 /* Most severe first; the array is in canonical order, so pointer order breaks ties. */
@@ -282,11 +301,11 @@ summary(struct tw *t, const struct sg_report *r)
 	    c->regions_requested);
 	put(t, line);
 	snprintf(line, sizeof(line),
-	    "  findings %zu: %zu critical, %zu high, %zu medium, %zu low, %zu info"
-	    " (%zu failing, %zu waived)\n",
+	    "  findings %zu: %zu critical, %zu high, %zu medium, %zu low, %zu info\n"
+	    "    %zu failing, of which %zu in scope (these decide PCI), %zu waived\n",
 	    c->findings, c->by_severity[SG_SEV_CRITICAL], c->by_severity[SG_SEV_HIGH],
 	    c->by_severity[SG_SEV_MEDIUM], c->by_severity[SG_SEV_LOW], c->by_severity[SG_SEV_INFO],
-	    c->failing, c->waived);
+	    c->failing, c->failing_in_scope, c->waived);
 	put(t, line);
 	if (c->unknown > 0) {
 		snprintf(line, sizeof(line),

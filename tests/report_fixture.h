@@ -61,9 +61,38 @@ fx_finding(struct sg_report *r, const char *policy, const char *region, const ch
 	fx_set(&f->fix, fix);
 	fx_set(&f->waiver, waiver);
 	fx_set(&f->attachment, "attached (1 ENI)");
+	fx_set(&f->pci_v321, "1.2.1");
+	fx_set(&f->pci_v4, "1.3.1");
 	f->severity = sev;
 	f->risk = risk;
 	f->status = st;
+	f->in_scope = true;
+}
+
+/*
+ * The last finding's rule in parts (what sg_report_from_policy fills from the
+ * engine). ICMP: lo/hi are type/code; other protocols but tcp/udp: no range.
+ */
+static void
+fx_parts(struct sg_report *r, const char *proto, int lo, int hi, enum sg_source_kind kind,
+         const char *source)
+{
+	struct sg_report_finding *f = &r->findings[r->n_findings - 1];
+
+	f->has_rule = true;
+	f->direction = SG_INGRESS;
+	fx_set(&f->protocol, proto);
+	if (strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0) {
+		f->has_ports = true;
+		f->from_port = lo;
+		f->to_port = hi;
+	} else if (strcmp(proto, "icmp") == 0) {
+		f->has_icmp = true;
+		f->icmp_type = lo;
+		f->icmp_code = hi;
+	}
+	f->source_kind = kind;
+	fx_set(&f->source, source);
 }
 
 static void
@@ -145,24 +174,30 @@ sg_test_fixture_report(void)
 	fx_finding(r, P_EXPO, "us-east-1", groups[0][1], groups[0][2],
 	    "ingress tcp 3389 from 0.0.0.0/0", SG_SEV_CRITICAL, 90, SG_RSTAT_FAIL,
 	    "Sensitive port 3389 (RDP) is open to the internet.", fx_fix_expo, NULL);
+	fx_parts(r, "tcp", 3389, 3389, SG_SRC_CIDR4, "0.0.0.0/0");
 	fx_finding(r, P_EXPO, "us-east-1", groups[0][1], groups[0][2],
 	    "ingress tcp 443 from 0.0.0.0/0", SG_SEV_INFO, 0, SG_RSTAT_INFO,
 	    "Port 443 is an authorized internet port.", "None needed.", NULL);
+	fx_parts(r, "tcp", 443, 443, SG_SRC_CIDR4, "0.0.0.0/0");
 	fx_finding(r, P_EXPO, "us-east-1", groups[1][1], groups[1][2],
 	    "ingress tcp 22 from 0.0.0.0/0", SG_SEV_CRITICAL, 90, SG_RSTAT_FAIL,
 	    "Sensitive port 22 (SSH) is open to the internet.", fx_fix_expo, NULL);
+	fx_parts(r, "tcp", 22, 22, SG_SRC_CIDR4, "0.0.0.0/0");
 	fx_finding(r, P_EXPO, "us-east-1", groups[1][1], groups[1][2],
 	    "ingress all from ::/0", SG_SEV_CRITICAL, 100, SG_RSTAT_FAIL,
 	    "All traffic is open to the internet (IPv6), exposing every sensitive port.",
 	    fx_fix_expo, NULL);
+	fx_parts(r, "all", -1, -1, SG_SRC_CIDR6, "::/0");
 	fx_finding(r, P_INTER, "us-east-1", groups[2][1], groups[2][2],
 	    "ingress all from sg-0a1b2c3d4e5f60001 (123456789012)", SG_SEV_LOW, 40,
 	    SG_RSTAT_FAIL, "Inter-group rule allows every port (ports absent).",
 	    "Allow only the ports the application needs from the referenced group.", NULL);
+	fx_parts(r, "all", -1, -1, SG_SRC_GROUP, "123456789012/sg-0a1b2c3d4e5f60001");
 	fx_finding(r, P_EXPO, "us-east-1", groups[3][1], groups[3][2],
 	    "ingress udp 1194 from 0.0.0.0/0", SG_SEV_HIGH, 75, SG_RSTAT_WAIVED,
 	    "udp port 1194 is open to the internet.", fx_fix_expo,
 	    "W1 ticket SEC-12 (netops, expires 2027-01-31): OpenVPN endpoint");
+	fx_parts(r, "udp", 1194, 1194, SG_SRC_CIDR4, "0.0.0.0/0");
 	fx_finding(r, P_DEF, "eu-west-1", groups[4][1], groups[4][2], "", SG_SEV_MEDIUM, 50,
 	    SG_RSTAT_FAIL, "The default group of vpc-0eee2222 has 1 ingress and 1 egress rule.",
 	    "Remove every rule from the default group; attach purpose-made groups instead.", NULL);
@@ -170,6 +205,9 @@ sg_test_fixture_report(void)
 	    "ingress icmp type all from 0.0.0.0/0", SG_SEV_LOW, 40, SG_RSTAT_FAIL,
 	    "ICMP is open to the internet (every type).",
 	    "Allow only the ICMP types needed (e.g. type 3 for path MTU discovery).", NULL);
+	fx_parts(r, "icmp", -1, -1, SG_SRC_CIDR4, "0.0.0.0/0");
+	/* The monitoring group is outside PCI scope: reported, never in the verdict. */
+	r->findings[r->n_findings - 1].in_scope = false;
 
 	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		for (j = 0; j < 3; j++) {
@@ -188,6 +226,7 @@ sg_test_fixture_report(void)
 					v = SG_CHECK_WAIVED;
 			}
 			fx_check(r, pid, groups[i][0], groups[i][1], groups[i][2], v);
+			r->checks[r->n_checks - 1].in_scope = i != 5;
 		}
 	}
 	sg_report_finish(r);

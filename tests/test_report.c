@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
 #include "sg_baseline.h"
 #include "sg_policy.h"
@@ -1124,9 +1125,208 @@ engine_baseline_round_trip(void **state)
 	assert_int_equal(b.r->counts.diff_resolved, closed);
 	assert_int_equal(b.r->counts.diff_new, closed); /* the renamed rows */
 	assert_int_equal(b.r->counts.diff_unchanged, b.r->counts.findings - closed);
+	/* The resolved row read back from last night's JSON keeps scope, PCI and rule parts. */
+	{
+		const struct sg_report_finding *f = &b.r->findings[b.r->n_findings - 1];
+		assert_int_equal(f->diff, SG_DIFF_RESOLVED);
+		assert_true(f->in_scope);
+		assert_string_equal(f->pci_v4, "1.3.1");
+		assert_true(f->has_rule && f->has_ports && !f->has_icmp);
+		assert_int_equal(f->from_port, 22);
+		assert_int_equal(f->to_port, 22);
+		assert_string_equal(f->protocol, "tcp");
+		assert_int_equal(f->source_kind, SG_SRC_CIDR4);
+		assert_string_equal(f->source, "0.0.0.0/0");
+	}
 	free(json);
 	engine_run_free(&a);
 	engine_run_free(&b);
+}
+
+
+/* ---- the finding's scope, PCI mappings and rule parts ----------------------- */
+
+static const struct sg_report_finding *
+engine_find(const struct sg_report *r, const char *group, const char *policy, const char *rule)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_findings; i++) {
+		const struct sg_report_finding *f = &r->findings[i];
+		if (strcmp(f->group_id, group) == 0 && strcmp(f->policy_id, policy) == 0 &&
+		    strncmp(f->rule, rule, strlen(rule)) == 0)
+			return f;
+	}
+	fail_msg("no finding %s %s '%s'", group, policy, rule);
+	return NULL;
+}
+
+/* The JSON object of one finding, found by its key. */
+static const cJSON *
+json_find(const cJSON *root, const struct sg_report_finding *f)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "findings"), *item;
+	char *key = sg_report_finding_key(f);
+
+	assert_non_null(key);
+	cJSON_ArrayForEach(item, arr) {
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(item, "key");
+		if (cJSON_IsString(k) && strcmp(k->valuestring, key) == 0) {
+			free(key);
+			return item;
+		}
+	}
+	fail_msg("finding %s not in the JSON", key);
+	return NULL;
+}
+
+static void
+assert_json_null(const cJSON *o, const char *name)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, name);
+	if (!cJSON_IsNull(m))
+		fail_msg("%s is not null", name);
+}
+
+static void
+assert_json_int(const cJSON *o, const char *name, int want)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, name);
+	if (!cJSON_IsNumber(m) || (int)m->valuedouble != want)
+		fail_msg("%s is not %d", name, want);
+}
+
+static void
+assert_json_str(const cJSON *o, const char *name, const char *want)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, name);
+	if (!cJSON_IsString(m) || strcmp(m->valuestring, want) != 0)
+		fail_msg("%s is not \"%s\"", name, want);
+}
+
+#define IEXP "AWS.SecurityGroup.InternetExposure"
+
+static void
+finding_scope_pci_and_rule_parts(void **state)
+{
+	struct engine_run e;
+	const struct sg_report_finding *f;
+	const cJSON *o;
+	cJSON *root;
+	char *json, *text;
+	size_t i, failing_scoped = 0;
+	(void)state;
+
+	engine_run(&e);
+	json = render(e.r, SG_FMT_JSON, false);
+	root = cJSON_Parse(json);
+	assert_non_null(root);
+
+	/* ICMP: a type and a code (-1 = every), never ports; the group is out of scope. */
+	f = engine_find(e.r, "sg-0a00000000000005", IEXP, "ingress icmp");
+	assert_true(f->has_rule && f->has_icmp && !f->has_ports);
+	assert_int_equal(f->icmp_type, -1);
+	assert_int_equal(f->icmp_code, -1);
+	assert_false(f->in_scope);
+	o = json_find(root, f);
+	assert_json_str(o, "protocol", "icmp");
+	assert_json_int(o, "icmp_type", -1);
+	assert_json_int(o, "icmp_code", -1);
+	assert_json_null(o, "from_port");
+	assert_json_null(o, "to_port");
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "in_scope")));
+	assert_json_str(o, "pci_dss_v3_2_1", "1.2.1");
+	assert_json_str(o, "pci_dss_v4_0", "1.3.1");
+	assert_json_str(o, "mitre_attack", "TA0001:T1190");
+
+	/* A tcp range: ports, no ICMP; a udp range too. */
+	f = engine_find(e.r, "sg-0e00000000000002", IEXP, "ingress tcp 0-65535");
+	o = json_find(root, f);
+	assert_json_str(o, "direction", "ingress");
+	assert_json_str(o, "protocol", "tcp");
+	assert_json_int(o, "from_port", 0);
+	assert_json_int(o, "to_port", 65535);
+	assert_json_null(o, "icmp_type");
+	assert_json_null(o, "icmp_code");
+	assert_json_str(o, "source_kind", "ipv4");
+	assert_json_str(o, "source", "0.0.0.0/0");
+	f = engine_find(e.r, "sg-0e00000000000002", IEXP, "ingress udp 8000-8100");
+	assert_true(f->has_ports && !f->has_icmp);
+	assert_int_equal(f->from_port, 8000);
+	assert_int_equal(f->to_port, 8100);
+
+	/* A prefix-list source: the id (and the list's name), not the sentence. */
+	f = engine_find(e.r, "sg-0a00000000000003", IEXP, "ingress tcp 3389");
+	assert_true(f->in_scope);
+	o = json_find(root, f);
+	assert_json_str(o, "source_kind", "prefix-list");
+	assert_json_str(o, "source", "pl-0aaa000000000001 (open-world)");
+	assert_json_int(o, "from_port", 3389);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "in_scope")));
+
+	/* A group source: account/group-id; "all" has neither ports nor ICMP. */
+	f = engine_find(e.r, "sg-0a00000000000004", "AWS.SecurityGroup.StrictInterGroupTraffic",
+	    "ingress all");
+	o = json_find(root, f);
+	assert_json_str(o, "source_kind", "group");
+	assert_json_str(o, "source", "123456789012/sg-0a00000000000002");
+	assert_json_str(o, "protocol", "all");
+	assert_json_null(o, "from_port");
+	assert_json_null(o, "icmp_type");
+	assert_json_str(o, "mitre_attack", "TA0008:T1210");
+
+	/* An egress rule maps to PCI DSS v4.0 1.3.2. */
+	f = engine_find(e.r, "sg-0a00000000000002", "AWS.SecurityGroup.UnrestrictedEgress", "egress");
+	o = json_find(root, f);
+	assert_json_str(o, "direction", "egress");
+	assert_json_str(o, "pci_dss_v4_0", "1.3.2");
+	assert_json_null(o, "mitre_attack");
+	/* The default group's policy maps both; each rule's finding names its direction's. */
+	f = engine_find(e.r, "sg-0a00000000000001", "AWS.SecurityGroup.DefaultRestrictsAllTraffic",
+	    "egress");
+	assert_string_equal(f->pci_v4, "1.3.2");
+	assert_false(f->in_scope);
+	f = engine_find(e.r, "sg-0a00000000000001", "AWS.SecurityGroup.DefaultRestrictsAllTraffic",
+	    "ingress");
+	assert_string_equal(f->pci_v4, "1.3.1");
+
+	/* The failing count that decides PCI is the in-scope one, in JSON and table. */
+	for (i = 0; i < e.r->n_findings; i++)
+		if (e.r->findings[i].status == SG_RSTAT_FAIL && e.r->findings[i].in_scope)
+			failing_scoped++;
+	assert_true(failing_scoped > 0 && failing_scoped < e.r->counts.failing);
+	assert_int_equal(e.r->counts.failing_in_scope, failing_scoped);
+	assert_json_int(cJSON_GetObjectItemCaseSensitive(root, "summary"), "failing_in_scope",
+	    (int)failing_scoped);
+	text = render(e.r, SG_FMT_TABLE, false);
+	{
+		char want[96];
+		snprintf(want, sizeof(want), "%zu failing, of which %zu in scope", e.r->counts.failing,
+		    failing_scoped);
+		assert_non_null(strstr(text, want));
+	}
+	assert_non_null(strstr(text, "PCI 1.2.1 / 1.3.2\n"));
+	assert_non_null(strstr(text, "PCI 1.2.1 / 1.3.1 (out of scope)\n"));
+	free(text);
+
+	/* CSV: the new columns; HTML: In scope and PCI columns, the scope filter. */
+	text = render(e.r, SG_FMT_CSV, false);
+	assert_non_null(strstr(text, ",in_scope,pci_dss_v3_2_1,pci_dss_v4_0,mitre_attack,direction,"
+	    "protocol,from_port,to_port,icmp_type,icmp_code,source_kind,source,"));
+	assert_non_null(strstr(text, ",false,1.2.1,1.3.1,TA0001:T1190,ingress,icmp,,,-1,-1,ipv4,"
+	    "0.0.0.0/0,"));
+	free(text);
+	text = render(e.r, SG_FMT_HTML, false);
+	assert_non_null(strstr(text, ">In scope</th>"));
+	assert_non_null(strstr(text, ">PCI 4.0</th>"));
+	assert_non_null(strstr(text, "id=\"f-scope\""));
+	assert_non_null(strstr(text, "data-scope=\"out of scope\""));
+	assert_null(strstr(text, ">ICMP type</th>")); /* rule parts: the Rule column has them */
+	free(text);
+
+	cJSON_Delete(root);
+	free(json);
+	engine_run_free(&e);
 }
 
 /* ---- model ---------------------------------------------------------------- */
@@ -1175,6 +1375,7 @@ main(void)
 		cmocka_unit_test(golden_formats_real_engine),
 		cmocka_unit_test(json_inventory_has_every_rule),
 		cmocka_unit_test(engine_baseline_round_trip),
+		cmocka_unit_test(finding_scope_pci_and_rule_parts),
 		cmocka_unit_test(output_is_deterministic),
 		cmocka_unit_test(metadata_in_every_format),
 		cmocka_unit_test(table_answer_first_and_fits_100_columns),

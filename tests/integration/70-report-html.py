@@ -6,6 +6,8 @@ Cases:
   golden       tests/golden/report.{html,json} (kept equal to the writers by test_report)
   engine       tests/golden/engine.{html,json}: the fixture account through the real engine
   filtered     the same page opened with #severity=critical: rows shown = critical count
+  in scope     engine.html opened with #scope=in%20scope: rows shown = in-scope findings;
+               the "failing in scope" count equals summary.failing_in_scope
   demo-scan    sg-audit scan of the demo account on the local endpoint writing
                --output html and --output json in one run
 
@@ -90,6 +92,7 @@ def check_page(name, browser, html_path, json_path, fragment=""):
     want = {f"n-{s}": str(summ["by_severity"][s]) for s in summ["by_severity"]}
     want["n-total"] = str(summ["findings"])
     want["n-failing"] = str(summ["failing"])
+    want["n-failing-scope"] = str(summ["failing_in_scope"])
     got = {k: cell(dom, k) for k in want}
     result(f"{name}: severity counts on the rendered page equal the JSON's", got == want,
            f"page {got} json {want}")
@@ -97,6 +100,8 @@ def check_page(name, browser, html_path, json_path, fragment=""):
     if fragment.startswith("#severity="):
         sev = fragment.split("=", 1)[1]
         rows = sum(1 for f in rep["findings"] if f["severity"] == sev)
+    elif fragment.startswith("#scope="):
+        rows = sum(1 for f in rep["findings"] if f["in_scope"])
     result(f"{name}: rows shown {fragment or '(no filter)'} = {rows}",
            cell(dom, "n-shown") == str(rows), f"n-shown={cell(dom, 'n-shown')}")
     verdict = re.search(r'id="verdict">PCI DSS 1\.2\.1: ([A-Z _]+)', dom)
@@ -128,6 +133,8 @@ def main():
                os.path.join(golden, "report.json"), "#severity=critical")
     check_page("engine", browser, os.path.join(golden, "engine.html"),
                os.path.join(golden, "engine.json"))
+    check_page("engine in-scope filter", browser, os.path.join(golden, "engine.html"),
+               os.path.join(golden, "engine.json"), "#scope=in%20scope")
     html = open(os.path.join(golden, "report.html"), encoding="utf-8").read()
     result("golden: no external resource referenced",
            not re.search(r'\s(src|href)=|url\(|@import', html), "found a reference")
