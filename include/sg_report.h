@@ -56,7 +56,7 @@ enum sg_report_format {
 
 /* What a finding row means for the verdict. */
 enum sg_report_status {
-	SG_RSTAT_FAIL = 0, /* failing: counts against PCI 1.2.1 */
+	SG_RSTAT_FAIL = 0, /* failing: counts against PCI 1.2.1 when in_scope */
 	SG_RSTAT_WAIVED,   /* a live waiver matched; kept and shown, not failing */
 	SG_RSTAT_INFO,     /* reported only (authorized port, unscoped egress, ...) */
 	SG_RSTAT_UNKNOWN   /* could not be decided (unresolved prefix list): INCOMPLETE */
