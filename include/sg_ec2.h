@@ -1,7 +1,8 @@
 /*
  * sg_ec2.h — streaming parsers for the EC2 responses the scan reads:
  * DescribeSecurityGroups pages, DescribeRegions, GetManagedPrefixListEntries,
- * DescribeNetworkInterfaces (which groups are attached to an interface).
+ * DescribeNetworkInterfaces (which groups are attached to an interface),
+ * DescribeManagedPrefixLists (the names of the prefix lists rules name).
  * The only module that includes libxml2.
  *
  * How the XML is read (../shared/reference/aws-protocol.md §3):
@@ -157,6 +158,30 @@ enum sg_status sg_ec2_parse_network_interfaces(struct sg_ec2_eni_page *out, cons
                                                size_t len, const struct sg_ec2_where *where,
                                                struct sg_error *err) SG_MUST_USE;
 void sg_ec2_eni_page_dispose(struct sg_ec2_eni_page *p);
+
+/* One managed prefix list's name, from DescribeManagedPrefixLists. */
+struct sg_ec2_pl_name {
+	char *id;
+	char *name;          /* NULL if absent */
+};
+
+struct sg_ec2_pl_names {
+	struct sg_ec2_pl_name *items; /* in the order received */
+	size_t n;
+	char *next_token;    /* malloc'd; NULL on the last page */
+	char request_id[96];
+};
+
+/*
+ * Parse a DescribeManagedPrefixLists response (prefixListSet/item/
+ * prefixListId and prefixListName; everything else skipped). out is
+ * initialised here and left empty on failure. Dispose with
+ * sg_ec2_pl_names_dispose.
+ */
+enum sg_status sg_ec2_parse_prefix_list_names(struct sg_ec2_pl_names *out, const char *xml,
+                                              size_t len, const struct sg_ec2_where *where,
+                                              struct sg_error *err) SG_MUST_USE;
+void sg_ec2_pl_names_dispose(struct sg_ec2_pl_names *p);
 
 /* Whether a region name is plausible: [a-z0-9-], 1..63 chars, no leading/trailing '-'. */
 bool sg_ec2_region_name_valid(const char *name);

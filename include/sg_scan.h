@@ -13,6 +13,10 @@
  *        one region are strictly sequential: each needs the last token)
  *        GetManagedPrefixListEntries for every prefix list a rule names, as
  *        soon as a page names it (in parallel with the next page)
+ *        DescribeManagedPrefixLists PrefixListId.N (no MaxResults with ids) for
+ *        the prefix lists a page names first: their names (sg_prefix_list.name);
+ *        a failure there leaves the names unknown with a warning, coverage
+ *        untouched
  *        DescribeNetworkInterfaces MaxResults=1000 beside them: how many
  *        interfaces each group is attached to (sg_group.eni_count)
  *
@@ -48,6 +52,7 @@
 
 #define SG_SCAN_MAX_RESULTS 1000        /* DescribeSecurityGroups page size (5..1000) */
 #define SG_SCAN_PL_MAX_RESULTS 100      /* GetManagedPrefixListEntries page size (1..100) */
+#define SG_SCAN_PL_NAMES_PER_CALL 100   /* PrefixListId.N per DescribeManagedPrefixLists */
 #define SG_SCAN_DEFAULT_MAX_PAGES 10000 /* per call chain: 10 million groups */
 #define SG_SCAN_MAX_EMPTY_PAGES 10      /* empty pages in a row that still carry a token */
 /* One call in flight per commercial region, so no region's next page queues behind others. */

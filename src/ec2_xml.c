@@ -31,7 +31,7 @@
 /* The prolog (XML declaration, comments, PIs) is checked before libxml2 runs. */
 #define PROLOG_MAX ((size_t)64 << 10)
 
-enum kind { K_GROUPS, K_REGIONS, K_PLE, K_ENI };
+enum kind { K_GROUPS, K_REGIONS, K_PLE, K_ENI, K_MPL };
 
 enum st {
 	ST_SKIP = 0, /* an unknown element and everything under it */
@@ -64,6 +64,9 @@ enum st {
 	ST_ENI,
 	ST_ENI_GROUPS,
 	ST_ENI_GROUP,
+	ST_MPL_ROOT,
+	ST_MPLS,
+	ST_MPL,
 	ST_COUNT
 };
 
@@ -96,7 +99,9 @@ enum fld {
 	F_R_ENDPOINT,
 	F_R_OPTIN,
 	F_E_CIDR,
-	F_ENI_GROUP_ID
+	F_ENI_GROUP_ID,
+	F_MPL_ID,
+	F_MPL_NAME
 };
 
 struct edge {
@@ -169,6 +174,12 @@ static const struct edge edges[] = {
 	{ ST_ENI, "groupSet", ST_ENI_GROUPS, F_NONE },
 	{ ST_ENI_GROUPS, "item", ST_ENI_GROUP, F_NONE },
 	{ ST_ENI_GROUP, "groupId", ST_TEXT, F_ENI_GROUP_ID },
+	{ ST_MPL_ROOT, "requestId", ST_TEXT, F_REQUEST_ID },
+	{ ST_MPL_ROOT, "nextToken", ST_TEXT, F_NEXT_TOKEN },
+	{ ST_MPL_ROOT, "prefixListSet", ST_MPLS, F_NONE },
+	{ ST_MPLS, "item", ST_MPL, F_NONE },
+	{ ST_MPL, "prefixListId", ST_TEXT, F_MPL_ID },
+	{ ST_MPL, "prefixListName", ST_TEXT, F_MPL_NAME },
 };
 #define N_EDGES (sizeof(edges) / sizeof(edges[0]))
 
@@ -183,6 +194,8 @@ static const struct {
 	    ST_PLE_ROOT },
 	[K_ENI] = { "DescribeNetworkInterfacesResponse", "DescribeNetworkInterfaces",
 	    ST_ENI_ROOT },
+	[K_MPL] = { "DescribeManagedPrefixListsResponse", "DescribeManagedPrefixLists",
+	    ST_MPL_ROOT },
 };
 
 struct frame {
@@ -263,6 +276,11 @@ struct ctx {
 	struct sg_ec2_eni_page *eni;
 	size_t eni_cap;
 	bool eni_has_group;
+
+	/* K_MPL */
+	struct sg_ec2_pl_names *mpl;
+	size_t mpl_cap;
+	struct sg_ec2_pl_name cur_pl;
 
 	/* libxml2's first error */
 	char xml_msg[256];
@@ -520,6 +538,8 @@ ctx_dispose(struct ctx *c)
 	tag_reset(&c->tag);
 	sg_group_dispose(&c->g);
 	region_reset(&c->region);
+	free(c->cur_pl.id);
+	free(c->cur_pl.name);
 	free(c->entries);
 	free(c->text);
 	free(c->next_token);
@@ -688,6 +708,11 @@ set_field(struct ctx *c, enum fld f, const xmlChar *name)
 		c->eni_has_group = true;
 		return SG_OK;
 	}
+	case F_MPL_ID:
+		if (c->text_len == 0)
+			return bad_value(c, name, "a prefix list id");
+		return dup_text(c, &c->cur_pl.id, name);
+	case F_MPL_NAME: return dup_text(c, &c->cur_pl.name, name);
 	case F_E_CIDR: {
 		struct sg_cidr cidr;
 		if (set_cidr(c, name, 0, &cidr, &c->entry_has_cidr) != SG_OK)
@@ -761,6 +786,11 @@ begin(struct ctx *c, enum st st, const struct frame *parent)
 		return SG_OK;
 	case ST_ENI_GROUP:
 		c->eni_has_group = false;
+		return SG_OK;
+	case ST_MPL:
+		free(c->cur_pl.id);
+		free(c->cur_pl.name);
+		memset(&c->cur_pl, 0, sizeof(c->cur_pl));
 		return SG_OK;
 	default:
 		return SG_OK;
@@ -962,6 +992,22 @@ end(struct ctx *c, const struct frame *f)
 		if (!c->eni_has_group)
 			return fail(c, SG_EPARSE, "a <groupSet> item has no <groupId>");
 		return SG_OK;
+	case ST_MPL: {
+		struct sg_ec2_pl_names *m = c->mpl;
+		if (c->cur_pl.id == NULL)
+			return fail(c, SG_EPARSE, "a <prefixListSet> item has no <prefixListId>");
+		if (m->n == c->mpl_cap) {
+			size_t ncap = c->mpl_cap ? c->mpl_cap * 2 : 16;
+			void *np = realloc(m->items, ncap * sizeof(*m->items));
+			if (np == NULL)
+				return fail(c, SG_ENOMEM, "out of memory");
+			m->items = np;
+			c->mpl_cap = ncap;
+		}
+		m->items[m->n++] = c->cur_pl;
+		memset(&c->cur_pl, 0, sizeof(c->cur_pl));
+		return SG_OK;
+	}
 	default:
 		return SG_OK;
 	}
@@ -1483,6 +1529,44 @@ sg_ec2_parse_network_interfaces(struct sg_ec2_eni_page *out, const char *xml, si
 	ctx_dispose(&c);
 	if (c.status != SG_OK)
 		sg_ec2_eni_page_dispose(out);
+	return finish_status(&c);
+}
+
+void
+sg_ec2_pl_names_dispose(struct sg_ec2_pl_names *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->n; i++) {
+		free(p->items[i].id);
+		free(p->items[i].name);
+	}
+	free(p->items);
+	free(p->next_token);
+	memset(p, 0, sizeof(*p));
+}
+
+enum sg_status
+sg_ec2_parse_prefix_list_names(struct sg_ec2_pl_names *out, const char *xml, size_t len,
+                               const struct sg_ec2_where *where, struct sg_error *err)
+{
+	struct ctx c;
+
+	memset(out, 0, sizeof(*out));
+	ctx_init(&c, K_MPL, where ? where : &no_where, err);
+	c.mpl = out;
+	if (open_memory(&c, xml, len) == SG_OK)
+		walk(&c);
+	memcpy(out->request_id, c.request_id, sizeof(out->request_id));
+	if (c.status == SG_OK) {
+		out->next_token = c.next_token;
+		c.next_token = NULL;
+	}
+	ctx_dispose(&c);
+	if (c.status != SG_OK)
+		sg_ec2_pl_names_dispose(out);
 	return finish_status(&c);
 }
 

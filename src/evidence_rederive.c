@@ -775,6 +775,58 @@ out:
 	return st;
 }
 
+/*
+ * Prefix-list names from the region's DescribeManagedPrefixLists answers, as
+ * the scan takes them: every answer that arrived (2xx) and parses names the
+ * lists it holds; a name that cannot be read stays unknown (NULL).
+ */
+static enum sg_status
+pl_names_rebuild(struct rd *d, struct sg_inventory *rinv, const char *region,
+                 struct sg_error *err)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < d->n_raws; i++) {
+		struct raw *r = &d->raws[i];
+		struct sg_ec2_pl_names got;
+		struct sg_ec2_where w;
+		struct sg_buf b;
+		struct sg_error e;
+
+		if (strcmp(r->region, region) != 0 ||
+		    strcmp(r->action, "DescribeManagedPrefixLists") != 0 || r->withheld ||
+		    r->http_status < 200 || r->http_status > 299)
+			continue;
+		sg_err_init(&e);
+		if (ev_read(d->v, r->body_path, SG_EC2_MAX_PAGE_BYTES, &b, &e) != SG_OK) {
+			if (e.status == SG_ENOMEM)
+				return sg_err_set(err, SG_ENOMEM, "%s", e.msg);
+			continue;
+		}
+		memset(&w, 0, sizeof(w));
+		w.region = region;
+		w.page = r->page;
+		if (sg_ec2_parse_prefix_list_names(&got, b.data ? b.data : "", b.len, &w, &e) !=
+		    SG_OK) {
+			sg_buf_dispose(&b);
+			continue;
+		}
+		sg_buf_dispose(&b);
+		d->v->out->responses_parsed++;
+		for (j = 0; j < got.n; j++)
+			for (k = 0; k < rinv->n_prefix_lists; k++) {
+				struct sg_prefix_list *pl = &rinv->prefix_lists[k];
+				if (got.items[j].name == NULL || pl->name != NULL || pl->id == NULL ||
+				    strcmp(pl->id, got.items[j].id) != 0)
+					continue;
+				pl->name = got.items[j].name;
+				got.items[j].name = NULL;
+			}
+		sg_ec2_pl_names_dispose(&got);
+	}
+	return SG_OK;
+}
+
 /* Move a region's records into inv (as the scan's merge does). */
 static bool
 merge_region(struct sg_inventory *inv, struct sg_inventory *rinv, struct sg_region_coverage *cov)
@@ -844,6 +896,8 @@ build_inventory(struct rd *d, struct sg_inventory *inv, struct sg_error *err)
 		st = region_rebuild(d, rinv, &inv->regions[inv->n_regions - 1], err);
 		if (st == SG_OK)
 			st = eni_rebuild(d, rinv, name, &counted, err);
+		if (st == SG_OK)
+			st = pl_names_rebuild(d, rinv, name, err);
 		if (st == SG_OK && !merge_region(inv, rinv, &inv->regions[inv->n_regions - 1]))
 			st = sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
 		sg_inventory_free(rinv);

@@ -117,6 +117,7 @@ struct region_job {
 	struct strset tokens;
 	struct strset group_ids;
 	struct strset pl_ids;     /* prefix lists already asked for (under lock) */
+	unsigned pl_names_calls;  /* DescribeManagedPrefixLists calls made (page chain only) */
 	/* The DescribeNetworkInterfaces chain (only its own callbacks, one at a time). */
 	char **eni_groups;        /* a group id per (interface, group) pair */
 	size_t n_eni_groups, eni_groups_cap;
@@ -351,8 +352,11 @@ on_pl_page(void *ctx, struct sg_aws_response *resp, enum sg_status st, const str
 	}
 }
 
-/* Ask for a prefix list the first time a rule of this region names it. */
-static void
+/*
+ * Ask for a prefix list the first time a rule of this region names it; true
+ * when it is new (its name is then asked for too, see after_page).
+ */
+static bool
 want_prefix_list(struct region_job *rj, const char *id)
 {
 	struct scan *s = rj->scan;
@@ -369,7 +373,7 @@ want_prefix_list(struct region_job *rj, const char *id)
 		pthread_mutex_unlock(&rj->lock);
 		if (added < 0)
 			region_fail(rj, SG_ENOMEM, &err, "out of memory");
-		return;
+		return false;
 	}
 	pl = sg_inventory_add_prefix_list(rj->inv);
 	if (pl == NULL || (pl->region = strdup(rj->name)) == NULL ||
@@ -377,12 +381,12 @@ want_prefix_list(struct region_job *rj, const char *id)
 		pthread_mutex_unlock(&rj->lock);
 		sg_err_set(&err, SG_ENOMEM, "out of memory");
 		region_fail(rj, SG_ENOMEM, &err, NULL);
-		return;
+		return false;
 	}
 	index = rj->inv->n_prefix_lists - 1;
 	if (!s->opt->resolve_prefix_lists) {
 		pthread_mutex_unlock(&rj->lock);
-		return;
+		return true;
 	}
 	rj->outstanding++;
 	pthread_mutex_unlock(&rj->lock);
@@ -392,7 +396,7 @@ want_prefix_list(struct region_job *rj, const char *id)
 		sg_err_set(&err, SG_ENOMEM, "out of memory");
 		region_fail(rj, SG_ENOMEM, &err, NULL);
 		chain_end(rj);
-		return;
+		return true;
 	}
 	pj->rj = rj;
 	pj->index = index;
@@ -400,6 +404,109 @@ want_prefix_list(struct region_job *rj, const char *id)
 	if (submit_pl_page(pj, NULL, &err) != SG_OK) {
 		region_fail(rj, err.status, &err, NULL);
 		pl_finish(pj, false);
+	}
+	return true;
+}
+
+/* ---- DescribeManagedPrefixLists: the names ------------------------------------ */
+
+/*
+ * A name is extra information (a finding says "prefix list pl-... (corp-vpn)"):
+ * if it cannot be read the rules are still decided by the entries, so the
+ * region is not marked; the name stays unknown and the scan says so once.
+ */
+struct names_job {
+	struct region_job *rj;
+	unsigned call;            /* 1-based, in page order: the evidence's page number */
+};
+
+static void
+on_pl_names(void *ctx, struct sg_aws_response *resp, enum sg_status st, const struct sg_error *err)
+{
+	struct names_job *nj = ctx;
+	struct region_job *rj = nj->rj;
+	struct sg_ec2_pl_names got;
+	struct sg_ec2_where w;
+	struct sg_error perr;
+	size_t i, k;
+
+	hook_response(rj->scan, resp, nj->call, st);
+	free(nj);
+	sg_err_init(&perr);
+	if (st != SG_OK) {
+		sg_log_warn("%s: prefix list names unknown: %s", rj->name, err->msg);
+		chain_end(rj);
+		return;
+	}
+	memset(&w, 0, sizeof(w));
+	w.region = rj->name;
+	if (sg_ec2_parse_prefix_list_names(&got, resp->body.data, resp->body.len, &w, &perr) !=
+	    SG_OK) {
+		sg_log_warn("%s: prefix list names unknown: %s", rj->name, perr.msg);
+		chain_end(rj);
+		return;
+	}
+	pthread_mutex_lock(&rj->lock);
+	for (i = 0; i < got.n; i++) {
+		for (k = 0; k < rj->inv->n_prefix_lists; k++) {
+			struct sg_prefix_list *pl = &rj->inv->prefix_lists[k];
+			if (got.items[i].name == NULL || pl->name != NULL ||
+			    strcmp(pl->id, got.items[i].id) != 0)
+				continue;
+			pl->name = got.items[i].name;
+			got.items[i].name = NULL;
+		}
+	}
+	pthread_mutex_unlock(&rj->lock);
+	sg_ec2_pl_names_dispose(&got);
+	chain_end(rj);
+}
+
+/*
+ * One DescribeManagedPrefixLists for the prefix lists a page named first:
+ * PrefixListId.N and no MaxResults (EC2 refuses ids with MaxResults).
+ */
+static void
+want_pl_names(struct region_job *rj, const char *const *ids, size_t n)
+{
+	struct sg_aws_params p;
+	struct sg_aws_call call;
+	struct sg_error err;
+	struct names_job *nj;
+	enum sg_status st = SG_OK;
+	size_t i;
+
+	if (n == 0)
+		return;
+	sg_err_init(&err);
+	if ((nj = calloc(1, sizeof(*nj))) == NULL) {
+		sg_log_warn("%s: prefix list names unknown: out of memory", rj->name);
+		return;
+	}
+	nj->rj = rj;
+	nj->call = ++rj->pl_names_calls;
+	sg_aws_params_init(&p);
+	for (i = 0; i < n && st == SG_OK; i++) {
+		char key[48];
+		snprintf(key, sizeof(key), "PrefixListId.%zu", i + 1);
+		st = sg_aws_params_add(&p, key, ids[i], &err);
+	}
+	pthread_mutex_lock(&rj->lock);
+	rj->outstanding++;
+	pthread_mutex_unlock(&rj->lock);
+	if (st == SG_OK) {
+		memset(&call, 0, sizeof(call));
+		call.service = SG_SVC_EC2;
+		call.region = rj->name;
+		call.action = "DescribeManagedPrefixLists";
+		call.params = &p;
+		st = sg_aws_submit(rj->scan->batch, &call, on_pl_names, nj, &err);
+	}
+	sg_aws_params_dispose(&p);
+	if (st != SG_OK) {
+		sg_log_warn("%s: prefix list names unknown: %s", rj->name, err.msg);
+		free(nj);
+		chain_end(rj);
 	}
 }
 
@@ -437,7 +544,8 @@ submit_sg_page(struct region_job *rj, const char *token, struct sg_error *err)
 static enum sg_status
 after_page(struct region_job *rj, size_t first, struct sg_error *err)
 {
-	size_t i, j;
+	const char *names[SG_SCAN_PL_NAMES_PER_CALL];
+	size_t i, j, n_names = 0;
 
 	for (i = first; i < rj->inv->n_groups; i++) {
 		const struct sg_group *g = &rj->inv->groups[i];
@@ -451,10 +559,20 @@ after_page(struct region_job *rj, size_t first, struct sg_error *err)
 	}
 	for (i = first; i < rj->inv->n_groups; i++) {
 		const struct sg_group *g = &rj->inv->groups[i];
-		for (j = 0; j < g->n_rules; j++)
-			if (g->rules[j].source == SG_SRC_PREFIX_LIST)
-				want_prefix_list(rj, g->rules[j].prefix_list_id);
+		for (j = 0; j < g->n_rules; j++) {
+			if (g->rules[j].source != SG_SRC_PREFIX_LIST ||
+			    !want_prefix_list(rj, g->rules[j].prefix_list_id) ||
+			    !rj->scan->opt->resolve_prefix_lists)
+				continue;
+			/* The strings are the rules': they stay put until the scan ends. */
+			names[n_names++] = g->rules[j].prefix_list_id;
+			if (n_names == SG_SCAN_PL_NAMES_PER_CALL) {
+				want_pl_names(rj, names, n_names);
+				n_names = 0;
+			}
+		}
 	}
+	want_pl_names(rj, names, n_names);
 	return SG_OK;
 }
 
