@@ -1116,6 +1116,50 @@ network_interfaces_caps(void **state)
 	free(xml);
 }
 
+/* DescribeManagedPrefixLists: ids and names, in order; a name may be absent. */
+static void
+prefix_list_names(void **state)
+{
+	static const char no_id[] = "<DescribeManagedPrefixListsResponse><prefixListSet><item>"
+	    "<prefixListName>x</prefixListName></item></prefixListSet>"
+	    "</DescribeManagedPrefixListsResponse>";
+	const struct sg_ec2_where w = { "eu-west-1", 1, NULL, 0 };
+	struct sg_ec2_pl_names got;
+	struct sg_error err;
+	size_t len;
+	char *xml = fixture("describe-managed-prefix-lists.xml", &len);
+	(void)state;
+
+	sg_err_init(&err);
+	assert_int_equal(sg_ec2_parse_prefix_list_names(&got, xml, len, &w, &err), SG_OK);
+	assert_int_equal(got.n, 3);
+	assert_string_equal(got.items[0].id, "pl-0128e9e6dde46e46c");
+	assert_string_equal(got.items[0].name, "open-world"); /* not the tag's "decoy" */
+	assert_string_equal(got.items[1].id, "pl-6da54004");
+	assert_string_equal(got.items[1].name, "com.amazonaws.eu-west-1.s3 & co");
+	assert_string_equal(got.items[2].id, "pl-0000000000000000a");
+	assert_null(got.items[2].name);
+	assert_null(got.next_token);
+	sg_ec2_pl_names_dispose(&got);
+	free(xml);
+
+	assert_int_equal(sg_ec2_parse_prefix_list_names(&got, no_id, strlen(no_id), &w, &err),
+	    SG_EPARSE);
+	assert_string_equal(err.msg, "eu-west-1 DescribeManagedPrefixLists page 1: a "
+	    "<prefixListSet> item has no <prefixListId> (line 1)");
+	assert_null(got.items);
+	xml = fixture("billion-laughs.xml", &len);
+	sg_err_init(&err);
+	assert_int_equal(sg_ec2_parse_prefix_list_names(&got, xml, len, &w, &err), SG_EPARSE);
+	assert_null(got.items);
+	free(xml);
+	xml = fixture("describe-network-interfaces.xml", &len);
+	sg_err_init(&err);
+	assert_int_equal(sg_ec2_parse_prefix_list_names(&got, xml, len, &w, &err), SG_EPARSE);
+	assert_null(got.items);
+	free(xml);
+}
+
 /* ---- JSON ---------------------------------------------------------------- */
 
 static void
@@ -1179,6 +1223,7 @@ main(void)
 		cmocka_unit_test(network_interfaces_fixtures),
 		cmocka_unit_test(network_interfaces_hostile),
 		cmocka_unit_test(network_interfaces_caps),
+		cmocka_unit_test(prefix_list_names),
 		cmocka_unit_test(json_has_records_and_icmp_is_not_ports),
 	};
 

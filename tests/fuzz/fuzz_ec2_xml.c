@@ -3,7 +3,8 @@
  *
  * Each input goes through every parser (DescribeSecurityGroups from
  * memory and as a stream in odd-sized pieces, DescribeRegions,
- * GetManagedPrefixListEntries, DescribeNetworkInterfaces), and what was parsed through the JSON
+ * GetManagedPrefixListEntries, DescribeNetworkInterfaces, DescribeManagedPrefixLists),
+ * and what was parsed through the JSON
  * writer, so every record the parser can produce is also walked. A small
  * page cap makes the ELIMIT paths reachable.
  *
@@ -52,6 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sg_ec2_region_list rl;
 	struct sg_prefix_list pl;
 	struct sg_ec2_eni_page eni;
+	struct sg_ec2_pl_names names;
 	struct sg_error err;
 	struct piece pc = { data, size, 0 };
 	char *next = NULL, *json = NULL;
@@ -81,5 +83,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sg_err_init(&err);
 	if (sg_ec2_parse_network_interfaces(&eni, (const char *)data, size, &w, &err) == SG_OK)
 		sg_ec2_eni_page_dispose(&eni);
+
+	sg_err_init(&err);
+	if (sg_ec2_parse_prefix_list_names(&names, (const char *)data, size, &w, &err) == SG_OK)
+		sg_ec2_pl_names_dispose(&names);
 	return 0;
 }

@@ -103,6 +103,10 @@ def check_account(c, path, label, page_size):
                         % (label, name, pid, len(want_e)),
                         got_p.get("resolved") is True and sorted(got_p.get("entries", []))
                         == want_e, str(got_p))
+                want_name = fixture_pls.get(pid, {}).get("PrefixListName")
+                c.check("%s/%s: prefix list %s named '%s' (DescribeManagedPrefixLists)"
+                        % (label, name, pid, want_name),
+                        got_p.get("name") == want_name, str(got_p.get("name")))
         bad = sgscan.normalization_problems(data["groups"])
         c.check("%s: every rule's protocol, ports / ICMP type-code and all-traffic flag "
                 "agree with an independent normalization (%d rules)"

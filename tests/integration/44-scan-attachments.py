@@ -101,6 +101,13 @@ def main():
                         for xs in by_region.values()), str(log[:3]))
         c.check("one interface chain per scanned region, none where not opted in",
                 sorted(by_region) == sorted(r["region"] for r in scanned), str(sorted(by_region)))
+        names = [x for x in ep.log() if x.get("action") == "DescribeManagedPrefixLists"]
+        rules16 = {f["rule"] for f in base["findings"] if f.get("group_name")
+                   == "case16-prefix-list-ssh" and f["status"] == "FAIL"}
+        c.check("case 16: the finding names the prefix list (id and name, from %d "
+                "DescribeManagedPrefixLists calls without MaxResults)" % len(names),
+                names and all("max_results" not in x for x in names)
+                and any("(open-world)" in r for r in rules16), str(sorted(rules16)))
         rc_t, table, _ = report(ep, ["--regions", "eu-west-1"], fmt="table")
         c.check("table: case 17's findings show 'Attachment not attached', no 'Attachment "
                 "unknown' paragraph", "Attachment not attached" in table
@@ -175,6 +182,16 @@ def main():
                 and (cv.get("attachments") or "").startswith("error: ")
                 and "paging does not advance" in err5
                 and attachments_of(d5, CASE17) == ["unknown"], "%s %s" % (cv, err5[-300:]))
+        ep.clear_faults()
+        ep.add_fault("region=eu-west-1,action=DescribeManagedPrefixLists,kind=unauthorized")
+        rc7, d7, err7 = report(ep, ["--regions", "eu-west-1"])
+        rules16 = {f["rule"] for f in (d7 or {}).get("findings", [])
+                   if f.get("group_name") == "case16-prefix-list-ssh" and f["status"] == "FAIL"}
+        c.check("DescribeManagedPrefixLists denied: same exit (%s), SCANNED, the finding "
+                "without the name, a warning" % rc7,
+                d7 is not None and rc7 == 1 and region_cov(d7, "eu-west-1").get("state")
+                == "SCANNED" and rules16 and not any("(open-world)" in r for r in rules16)
+                and "prefix list names unknown" in err7, "%s %s" % (rules16, err7[-200:]))
         ep.clear_faults()
         ep.clear_log()
         rc6, d6, _ = report(ep, ["--regions", "eu-west-1", "--no-network-interfaces"])
