@@ -174,4 +174,4 @@ install: all
 clean:
 	rm -rf $(B) sg-audit
 
--include $(OBJ:.o=.d) $(SIGV4_OBJ:.o=.d) $(B)/src/main.d
+-include $(OBJ:.o=.d) $(SIGV4_OBJ:.o=.d) $(B)/src/main.d $(TEST_BIN:=.d)
