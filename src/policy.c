@@ -378,17 +378,8 @@ sg_policy_set_load_buffer(struct sg_policy_set *ps, const char *name, const char
 	memset(&p, 0, sizeof(p));
 	if (name == NULL)
 		name = "<memory>";
-	if (len > SG_POLICY_FILE_MAX_BYTES)
-		return sg_err_set(err, SG_ECONFIG, "%s: larger than %zu bytes", name,
-		    (size_t)SG_POLICY_FILE_MAX_BYTES);
-	if (memchr(data, '\0', len) != NULL)
-		return sg_err_set(err, SG_ECONFIG, "%s: contains a NUL byte", name);
-	root = cJSON_ParseWithLength(data, len);
-	if (root == NULL) {
-		const char *at = cJSON_GetErrorPtr();
-		size_t off = at && at >= data && at <= data + len ? (size_t)(at - data) : 0;
-		return sg_err_set(err, SG_ECONFIG, "%s: malformed JSON near byte %zu", name, off);
-	}
+	if ((st = sg_json_parse_capped(name, data, len, SG_POLICY_FILE_MAX_BYTES, &root, err)) != SG_OK)
+		return st;
 	st = parse_policy(root, name, &p, err);
 	cJSON_Delete(root);
 	if (st != SG_OK) {

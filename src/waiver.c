@@ -217,17 +217,8 @@ sg_waiver_set_parse(const char *name, const char *data, size_t len, struct sg_wa
 
 	if (name == NULL)
 		name = "<waivers>";
-	if (len > SG_WAIVER_FILE_MAX_BYTES)
-		return sg_err_set(err, SG_ECONFIG, "%s: larger than %zu bytes", name,
-		    (size_t)SG_WAIVER_FILE_MAX_BYTES);
-	if (memchr(data, '\0', len) != NULL)
-		return sg_err_set(err, SG_ECONFIG, "%s: contains a NUL byte", name);
-	root = cJSON_ParseWithLength(data, len);
-	if (root == NULL) {
-		const char *at = cJSON_GetErrorPtr();
-		size_t off = at && at >= data && at <= data + len ? (size_t)(at - data) : 0;
-		return sg_err_set(err, SG_ECONFIG, "%s: malformed JSON near byte %zu", name, off);
-	}
+	if ((st = sg_json_parse_capped(name, data, len, SG_WAIVER_FILE_MAX_BYTES, &root, err)) != SG_OK)
+		return st;
 	if (cJSON_IsArray(root)) {
 		arr = root;
 	} else if (cJSON_IsObject(root)) {
