@@ -86,6 +86,15 @@ const struct sg_check_kind *const *sg_check_kinds(size_t *n);
 int sg_check_risk_for(enum sg_severity s);
 
 /*
+ * Emit the plain rule-level finding most checks produce: `state` and
+ * `severity` on rule r, risk from sg_check_risk_for(severity), the rule's
+ * own source and shape, no reference kind. `reason` is copied.
+ */
+enum sg_status sg_check_emit_rule(const struct sg_check_env *env, const struct sg_rule *r,
+                                  enum sg_finding_state state, enum sg_severity severity,
+                                  const char *reason, struct sg_error *err) SG_MUST_USE;
+
+/*
  * Parameter parsing. Each takes the Parameters object (may be NULL), a key,
  * and fails with SG_ECONFIG naming `where` and the key on a wrong type.
  * Absent keys leave *out untouched (so callers preset defaults).

@@ -51,6 +51,21 @@ sg_check_risk_for(enum sg_severity s)
 }
 
 enum sg_status
+sg_check_emit_rule(const struct sg_check_env *env, const struct sg_rule *r,
+                   enum sg_finding_state state, enum sg_severity severity, const char *reason,
+                   struct sg_error *err)
+{
+	struct sg_check_draft d = { 0 };
+
+	d.state = state;
+	d.severity = severity;
+	d.risk = sg_check_risk_for(severity);
+	d.rule = r;
+	d.reason = reason;
+	return sg_check_emit(env, &d, err);
+}
+
+enum sg_status
 sg_check_param_only(const struct cJSON *params, const char *const *allowed, const char *where,
                     struct sg_error *err)
 {

@@ -59,18 +59,13 @@ default_eval(const struct sg_check_env *env, const void *params, bool *applicabl
 		return SG_OK;
 	for (i = 0; i < g->n_rules; i++) {
 		const struct sg_rule *r = &g->rules[i];
-		struct sg_check_draft d = { 0 };
 		char reason[200];
 
 		snprintf(reason, sizeof(reason),
 		    "The default group still has %s rules; it should allow no traffic at all.",
 		    r->direction == SG_INGRESS ? "ingress" : "egress");
-		d.state = SG_FINDING_FAIL;
-		d.severity = env->policy->severity;
-		d.risk = sg_check_risk_for(d.severity);
-		d.rule = r;
-		d.reason = reason;
-		if ((st = sg_check_emit(env, &d, err)) != SG_OK)
+		if ((st = sg_check_emit_rule(env, r, SG_FINDING_FAIL, env->policy->severity,
+		    reason, err)) != SG_OK)
 			return st;
 	}
 	return SG_OK;

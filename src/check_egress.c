@@ -55,7 +55,7 @@ egress_eval(const struct sg_check_env *env, const void *params, bool *applicable
 		return SG_OK;
 	for (i = 0; i < g->n_rules; i++) {
 		const struct sg_rule *r = &g->rules[i];
-		struct sg_check_draft d = { 0 };
+		enum sg_finding_state state;
 		const struct sg_prefix_list *pl;
 		char reason[256], src[SG_CIDR_TEXT_MAX + 8], ports[40], proto[8];
 		bool unresolved, all;
@@ -72,7 +72,7 @@ egress_eval(const struct sg_check_env *env, const void *params, bool *applicable
 			snprintf(reason, sizeof(reason),
 			    "Prefix list %s was not resolved by the scan; whether egress to it reaches "
 			    "the internet is unknown.", src);
-			d.state = env->scope_given ? SG_FINDING_UNKNOWN : SG_FINDING_INFO;
+			state = env->scope_given ? SG_FINDING_UNKNOWN : SG_FINDING_INFO;
 		} else {
 			sg_check_ports_text(r, ports, sizeof(ports));
 			if (all)
@@ -84,13 +84,11 @@ egress_eval(const struct sg_check_env *env, const void *params, bool *applicable
 				snprintf(reason, sizeof(reason),
 				    "Outbound %s %s to the internet (%s) is allowed.",
 				    sg_protocol_name(r->protocol, proto, sizeof(proto)), ports, src);
-			d.state = env->scope_given ? SG_FINDING_FAIL : SG_FINDING_INFO;
+			state = env->scope_given ? SG_FINDING_FAIL : SG_FINDING_INFO;
 		}
-		d.severity = d.state == SG_FINDING_INFO ? SG_SEV_INFO : env->policy->severity;
-		d.risk = sg_check_risk_for(d.severity);
-		d.rule = r;
-		d.reason = reason;
-		if ((st = sg_check_emit(env, &d, err)) != SG_OK)
+		if ((st = sg_check_emit_rule(env, r, state,
+		    state == SG_FINDING_INFO ? SG_SEV_INFO : env->policy->severity, reason,
+		    err)) != SG_OK)
 			return st;
 	}
 	return SG_OK;

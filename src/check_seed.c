@@ -42,7 +42,6 @@ seed_eval(const struct sg_check_env *env, const void *params, bool *applicable,
 	*applicable = true;
 	for (i = 0; i < g->n_rules; i++) {
 		const struct sg_rule *r = &g->rules[i];
-		struct sg_check_draft d = { 0 };
 		char reason[256];
 		enum sg_status st;
 
@@ -58,12 +57,8 @@ seed_eval(const struct sg_check_env *env, const void *params, bool *applicable,
 			snprintf(reason, sizeof(reason),
 			    "Ingress from group %s allows ports 0-65535.",
 			    r->ref.group_id ? r->ref.group_id : "?");
-		d.state = SG_FINDING_FAIL;
-		d.severity = env->policy->severity;
-		d.risk = sg_check_risk_for(d.severity);
-		d.rule = r;
-		d.reason = reason;
-		if ((st = sg_check_emit(env, &d, err)) != SG_OK)
+		if ((st = sg_check_emit_rule(env, r, SG_FINDING_FAIL, env->policy->severity,
+		    reason, err)) != SG_OK)
 			return st;
 	}
 	return SG_OK;

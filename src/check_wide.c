@@ -52,7 +52,6 @@ wide_eval(const struct sg_check_env *env, const void *params, bool *applicable,
 	*applicable = true;
 	for (i = 0; i < g->n_rules; i++) {
 		const struct sg_rule *r = &g->rules[i];
-		struct sg_check_draft d = { 0 };
 		char reason[256], src[SG_CIDR_TEXT_MAX];
 		long limit;
 
@@ -65,12 +64,8 @@ wide_eval(const struct sg_check_env *env, const void *params, bool *applicable,
 		sg_check_source_text(r, src, sizeof(src));
 		snprintf(reason, sizeof(reason),
 		    "Source %s is a public range wider than /%ld.", src, limit);
-		d.state = SG_FINDING_FAIL;
-		d.severity = env->policy->severity;
-		d.risk = sg_check_risk_for(d.severity);
-		d.rule = r;
-		d.reason = reason;
-		if ((st = sg_check_emit(env, &d, err)) != SG_OK)
+		if ((st = sg_check_emit_rule(env, r, SG_FINDING_FAIL, env->policy->severity,
+		    reason, err)) != SG_OK)
 			return st;
 	}
 	return SG_OK;
