@@ -119,6 +119,15 @@ enum sg_status sg_check_param_only(const struct cJSON *params, const char *const
                                    const char *where, struct sg_error *err) SG_MUST_USE;
 
 /*
+ * How a parse with parameters starts: reject keys not in `allowed`
+ * (sg_check_param_only), then allocate `size` zeroed bytes into *out, which
+ * the caller fills with its defaults and then owns (free_params frees it).
+ */
+enum sg_status sg_check_params_new(const struct cJSON *params, const char *const *allowed,
+                                   const char *where, size_t size, void **out,
+                                   struct sg_error *err) SG_MUST_USE;
+
+/*
  * Whether a rule's source is the internet: 0.0.0.0/0, ::/0, or a prefix list
  * (resolved from env->inv) holding one of them. *unresolved is set when the
  * rule names a prefix list the scan could not resolve; *pl (may be NULL)

@@ -1,5 +1,6 @@
 /* check_common.c — the check-kind registry and helpers shared by src/check_*.c. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -85,6 +86,22 @@ sg_check_param_only(const struct cJSON *params, const char *const *allowed, cons
 			return sg_err_set(err, SG_ECONFIG, "%s: unknown parameter '%s'", where,
 			    it->string ? it->string : "");
 	}
+	return SG_OK;
+}
+
+enum sg_status
+sg_check_params_new(const struct cJSON *params, const char *const *allowed, const char *where,
+                    size_t size, void **out, struct sg_error *err)
+{
+	void *p;
+	enum sg_status st;
+
+	if ((st = sg_check_param_only(params, allowed, where, err)) != SG_OK)
+		return st;
+	p = calloc(1, size);
+	if (p == NULL)
+		return sg_err_set(err, SG_ENOMEM, "out of memory");
+	*out = p;
 	return SG_OK;
 }
 

@@ -22,14 +22,13 @@ default_parse(const struct cJSON *params, const char *where, void **out, struct 
 {
 	static const char *const allowed[] = { "GroupName", NULL };
 	struct default_params *p;
+	void *mem;
 	const cJSON *v;
 	enum sg_status st;
 
-	if ((st = sg_check_param_only(params, allowed, where, err)) != SG_OK)
+	if ((st = sg_check_params_new(params, allowed, where, sizeof(*p), &mem, err)) != SG_OK)
 		return st;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return sg_err_set(err, SG_ENOMEM, "out of memory");
+	p = mem;
 	snprintf(p->name, sizeof(p->name), "default");
 	v = params ? cJSON_GetObjectItemCaseSensitive(params, "GroupName") : NULL;
 	if (v != NULL) {

@@ -25,13 +25,12 @@ egress_parse(const struct cJSON *params, const char *where, void **out, struct s
 {
 	static const char *const allowed[] = { "AllTrafficOnly", NULL };
 	struct egress_params *p;
+	void *mem;
 	enum sg_status st;
 
-	if ((st = sg_check_param_only(params, allowed, where, err)) != SG_OK)
+	if ((st = sg_check_params_new(params, allowed, where, sizeof(*p), &mem, err)) != SG_OK)
 		return st;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return sg_err_set(err, SG_ENOMEM, "out of memory");
+	p = mem;
 	p->all_only = true;
 	if ((st = sg_check_param_bool(params, "AllTrafficOnly", where, &p->all_only, err)) != SG_OK) {
 		free(p);

@@ -29,13 +29,12 @@ strict_parse(const struct cJSON *params, const char *where, void **out, struct s
 {
 	static const char *const allowed[] = { "SelfFails", "RaisedSeverity", "ReportStale", NULL };
 	struct strict_params *p;
+	void *mem;
 	enum sg_status st;
 
-	if ((st = sg_check_param_only(params, allowed, where, err)) != SG_OK)
+	if ((st = sg_check_params_new(params, allowed, where, sizeof(*p), &mem, err)) != SG_OK)
 		return st;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return sg_err_set(err, SG_ENOMEM, "out of memory");
+	p = mem;
 	p->raised = SG_SEV_HIGH;
 	p->report_stale = true;
 	if ((st = sg_check_param_bool(params, "SelfFails", where, &p->self_fails, err)) != SG_OK ||

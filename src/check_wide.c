@@ -22,13 +22,12 @@ wide_parse(const struct cJSON *params, const char *where, void **out, struct sg_
 {
 	static const char *const allowed[] = { "MaxPrefixV4", "MaxPrefixV6", NULL };
 	struct wide_params *p;
+	void *mem;
 	enum sg_status st;
 
-	if ((st = sg_check_param_only(params, allowed, where, err)) != SG_OK)
+	if ((st = sg_check_params_new(params, allowed, where, sizeof(*p), &mem, err)) != SG_OK)
 		return st;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return sg_err_set(err, SG_ENOMEM, "out of memory");
+	p = mem;
 	p->v4 = 8;
 	p->v6 = 32;
 	if ((st = sg_check_param_int(params, "MaxPrefixV4", 1, 32, where, &p->v4, err)) != SG_OK ||
