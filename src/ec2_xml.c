@@ -268,6 +268,7 @@ struct ctx {
 	struct sg_ec2_region region;
 
 	/* K_PLE */
+	struct sg_prefix_list *pl; /* the entries are appended to it once the page parsed */
 	struct sg_cidr *entries;
 	size_t n_entries, entries_cap;
 	bool entry_has_cidr;
@@ -1126,6 +1127,9 @@ on_text(struct ctx *c, const xmlChar *v)
 	return SG_OK;
 }
 
+static const struct sg_ec2_where no_where;
+
+/* where may be NULL (no region or page to name in messages). */
 static enum sg_status
 ctx_init(struct ctx *c, enum kind kind, const struct sg_ec2_where *where, struct sg_error *err)
 {
@@ -1133,7 +1137,7 @@ ctx_init(struct ctx *c, enum kind kind, const struct sg_ec2_where *where, struct
 
 	memset(c, 0, sizeof(*c));
 	c->kind = kind;
-	c->where = where;
+	c->where = where ? where : &no_where;
 	c->err = err;
 	for (i = 0; i < ST_COUNT; i++)
 		c->first[i] = c->last[i] = 0;
@@ -1260,12 +1264,45 @@ open_memory(struct ctx *c, const char *xml, size_t len)
 	return SG_OK;
 }
 
-static const struct sg_ec2_where no_where;
-
 static enum sg_status
 finish_status(struct ctx *c)
 {
 	return c->status;
+}
+
+/*
+ * Hand over the page's request id (when request_id is not NULL) and, only
+ * when the page parsed, its NextToken: a failed page leaves no token to follow.
+ */
+static void
+take_ids(struct ctx *c, char *request_id, char **next_token)
+{
+	if (request_id != NULL)
+		memcpy(request_id, c->request_id, sizeof(c->request_id));
+	if (c->status == SG_OK) {
+		*next_token = c->next_token;
+		c->next_token = NULL;
+	}
+}
+
+/* What an entry point keeps from a walked page before its ctx goes; out is its target. */
+typedef void (*collect_fn)(struct ctx *c, void *out);
+
+/*
+ * The one in-memory parse behind every sg_ec2_parse_* entry point: the
+ * caller has run ctx_init and pointed the ctx at its target; this opens and
+ * walks the page, lets `collect` (may be NULL) take what it keeps, and
+ * disposes of the ctx. Returns the first error (the ctx's status).
+ */
+static enum sg_status
+parse_memory(struct ctx *c, const char *xml, size_t len, collect_fn collect, void *out)
+{
+	if (open_memory(c, xml, len) == SG_OK)
+		walk(c);
+	if (collect != NULL)
+		collect(c, out);
+	ctx_dispose(c);
+	return finish_status(c);
 }
 
 void
@@ -1284,17 +1321,15 @@ sg_ec2_page_dispose(struct sg_ec2_page *p)
 }
 
 static void
-groups_result(struct sg_ec2_page *out, struct ctx *c)
+groups_result(struct ctx *c, void *arg)
 {
+	struct sg_ec2_page *out = arg;
+
 	out->groups = c->groups;
 	out->permissions = c->perms;
 	out->rules = c->rules;
 	out->bytes = c->bytes;
-	memcpy(out->request_id, c->request_id, sizeof(out->request_id));
-	if (c->status == SG_OK) {
-		out->next_token = c->next_token;
-		c->next_token = NULL;
-	}
+	take_ids(c, out->request_id, &out->next_token);
 }
 
 enum sg_status
@@ -1304,13 +1339,9 @@ sg_ec2_parse_groups(struct sg_ec2_page *out, struct sg_inventory *inv, const cha
 	struct ctx c;
 
 	sg_ec2_page_init(out);
-	ctx_init(&c, K_GROUPS, where ? where : &no_where, err);
+	ctx_init(&c, K_GROUPS, where, err);
 	c.inv = inv;
-	if (open_memory(&c, xml, len) == SG_OK)
-		walk(&c);
-	groups_result(out, &c);
-	ctx_dispose(&c);
-	return finish_status(&c);
+	return parse_memory(&c, xml, len, groups_result, out);
 }
 
 /* Stream input: the prolog is read ahead and checked, then handed to libxml2 first. */
@@ -1374,7 +1405,7 @@ sg_ec2_parse_groups_stream(struct sg_ec2_page *out, struct sg_inventory *inv,
 	bool complete = false;
 
 	sg_ec2_page_init(out);
-	ctx_init(&c, K_GROUPS, where ? where : &no_where, err);
+	ctx_init(&c, K_GROUPS, where, err);
 	c.inv = inv;
 	memset(&s, 0, sizeof(s));
 	s.c = &c;
@@ -1419,7 +1450,7 @@ sg_ec2_parse_groups_stream(struct sg_ec2_page *out, struct sg_inventory *inv,
 	}
 	walk(&c);
 done:
-	groups_result(out, &c);
+	groups_result(&c, out);
 	ctx_dispose(&c);
 	free(s.head);
 	return finish_status(&c);
@@ -1456,14 +1487,31 @@ sg_ec2_parse_regions(struct sg_ec2_region_list *out, const char *xml, size_t len
 	struct ctx c;
 
 	memset(out, 0, sizeof(*out));
-	ctx_init(&c, K_REGIONS, where ? where : &no_where, err);
+	ctx_init(&c, K_REGIONS, where, err);
 	c.regions = out;
-	if (open_memory(&c, xml, len) == SG_OK)
-		walk(&c);
-	ctx_dispose(&c);
-	if (c.status != SG_OK)
+	if (parse_memory(&c, xml, len, NULL, NULL) != SG_OK)
 		sg_ec2_region_list_dispose(out);
 	return finish_status(&c);
+}
+
+/* K_PLE: append the page's entries to c->pl, then hand over its NextToken (arg). */
+static void
+ple_result(struct ctx *c, void *arg)
+{
+	struct sg_prefix_list *pl = c->pl;
+
+	if (c->status == SG_OK && c->n_entries > 0) {
+		void *np = realloc(pl->entries, (pl->n_entries + c->n_entries) * sizeof(*pl->entries));
+		if (np == NULL) {
+			fail(c, SG_ENOMEM, "out of memory");
+		} else {
+			pl->entries = np;
+			memcpy(pl->entries + pl->n_entries, c->entries,
+			    c->n_entries * sizeof(*c->entries));
+			pl->n_entries += c->n_entries;
+		}
+	}
+	take_ids(c, NULL, arg);
 }
 
 enum sg_status
@@ -1474,26 +1522,9 @@ sg_ec2_parse_prefix_list_entries(char **next_token_out, struct sg_prefix_list *p
 	struct ctx c;
 
 	*next_token_out = NULL;
-	ctx_init(&c, K_PLE, where ? where : &no_where, err);
-	if (open_memory(&c, xml, len) == SG_OK)
-		walk(&c);
-	if (c.status == SG_OK && c.n_entries > 0) {
-		void *np = realloc(pl->entries, (pl->n_entries + c.n_entries) * sizeof(*pl->entries));
-		if (np == NULL) {
-			fail(&c, SG_ENOMEM, "out of memory");
-		} else {
-			pl->entries = np;
-			memcpy(pl->entries + pl->n_entries, c.entries,
-			    c.n_entries * sizeof(*c.entries));
-			pl->n_entries += c.n_entries;
-		}
-	}
-	if (c.status == SG_OK) {
-		*next_token_out = c.next_token;
-		c.next_token = NULL;
-	}
-	ctx_dispose(&c);
-	return finish_status(&c);
+	ctx_init(&c, K_PLE, where, err);
+	c.pl = pl;
+	return parse_memory(&c, xml, len, ple_result, next_token_out);
 }
 
 void
@@ -1510,6 +1541,14 @@ sg_ec2_eni_page_dispose(struct sg_ec2_eni_page *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static void
+eni_result(struct ctx *c, void *arg)
+{
+	struct sg_ec2_eni_page *out = arg;
+
+	take_ids(c, out->request_id, &out->next_token);
+}
+
 enum sg_status
 sg_ec2_parse_network_interfaces(struct sg_ec2_eni_page *out, const char *xml, size_t len,
                                 const struct sg_ec2_where *where, struct sg_error *err)
@@ -1517,17 +1556,9 @@ sg_ec2_parse_network_interfaces(struct sg_ec2_eni_page *out, const char *xml, si
 	struct ctx c;
 
 	memset(out, 0, sizeof(*out));
-	ctx_init(&c, K_ENI, where ? where : &no_where, err);
+	ctx_init(&c, K_ENI, where, err);
 	c.eni = out;
-	if (open_memory(&c, xml, len) == SG_OK)
-		walk(&c);
-	memcpy(out->request_id, c.request_id, sizeof(out->request_id));
-	if (c.status == SG_OK) {
-		out->next_token = c.next_token;
-		c.next_token = NULL;
-	}
-	ctx_dispose(&c);
-	if (c.status != SG_OK)
+	if (parse_memory(&c, xml, len, eni_result, out) != SG_OK)
 		sg_ec2_eni_page_dispose(out);
 	return finish_status(&c);
 }
@@ -1548,6 +1579,14 @@ sg_ec2_pl_names_dispose(struct sg_ec2_pl_names *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static void
+mpl_result(struct ctx *c, void *arg)
+{
+	struct sg_ec2_pl_names *out = arg;
+
+	take_ids(c, out->request_id, &out->next_token);
+}
+
 enum sg_status
 sg_ec2_parse_prefix_list_names(struct sg_ec2_pl_names *out, const char *xml, size_t len,
                                const struct sg_ec2_where *where, struct sg_error *err)
@@ -1555,17 +1594,9 @@ sg_ec2_parse_prefix_list_names(struct sg_ec2_pl_names *out, const char *xml, siz
 	struct ctx c;
 
 	memset(out, 0, sizeof(*out));
-	ctx_init(&c, K_MPL, where ? where : &no_where, err);
+	ctx_init(&c, K_MPL, where, err);
 	c.mpl = out;
-	if (open_memory(&c, xml, len) == SG_OK)
-		walk(&c);
-	memcpy(out->request_id, c.request_id, sizeof(out->request_id));
-	if (c.status == SG_OK) {
-		out->next_token = c.next_token;
-		c.next_token = NULL;
-	}
-	ctx_dispose(&c);
-	if (c.status != SG_OK)
+	if (parse_memory(&c, xml, len, mpl_result, out) != SG_OK)
 		sg_ec2_pl_names_dispose(out);
 	return finish_status(&c);
 }
