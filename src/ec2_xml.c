@@ -268,7 +268,6 @@ struct ctx {
 	struct sg_ec2_region region;
 
 	/* K_PLE */
-	struct sg_prefix_list *pl; /* the entries are appended to it once the page parsed */
 	struct sg_cidr *entries;
 	size_t n_entries, entries_cap;
 	bool entry_has_cidr;
@@ -1272,14 +1271,15 @@ finish_status(struct ctx *c)
 
 /*
  * Hand over the page's request id (when request_id is not NULL) and, only
- * when the page parsed, its NextToken: a failed page leaves no token to follow.
+ * when the page parsed, its NextToken (when next_token is not NULL): a
+ * failed page leaves no token to follow.
  */
 static void
 take_ids(struct ctx *c, char *request_id, char **next_token)
 {
 	if (request_id != NULL)
 		memcpy(request_id, c->request_id, sizeof(c->request_id));
-	if (c->status == SG_OK) {
+	if (c->status == SG_OK && next_token != NULL) {
 		*next_token = c->next_token;
 		c->next_token = NULL;
 	}
@@ -1291,16 +1291,19 @@ typedef void (*collect_fn)(struct ctx *c, void *out);
 /*
  * The one in-memory parse behind every sg_ec2_parse_* entry point: the
  * caller has run ctx_init and pointed the ctx at its target; this opens and
- * walks the page, lets `collect` (may be NULL) take what it keeps, and
- * disposes of the ctx. Returns the first error (the ctx's status).
+ * walks the page, lets `collect` (may be NULL) take what it keeps from it,
+ * then the request id and NextToken (take_ids; either slot may be NULL),
+ * and disposes of the ctx. Returns the first error (the ctx's status).
  */
 static enum sg_status
-parse_memory(struct ctx *c, const char *xml, size_t len, collect_fn collect, void *out)
+parse_memory(struct ctx *c, const char *xml, size_t len, collect_fn collect, void *out,
+             char *request_id, char **next_token)
 {
 	if (open_memory(c, xml, len) == SG_OK)
 		walk(c);
 	if (collect != NULL)
 		collect(c, out);
+	take_ids(c, request_id, next_token);
 	ctx_dispose(c);
 	return finish_status(c);
 }
@@ -1321,7 +1324,7 @@ sg_ec2_page_dispose(struct sg_ec2_page *p)
 }
 
 static void
-groups_result(struct ctx *c, void *arg)
+groups_counts(struct ctx *c, void *arg)
 {
 	struct sg_ec2_page *out = arg;
 
@@ -1329,7 +1332,6 @@ groups_result(struct ctx *c, void *arg)
 	out->permissions = c->perms;
 	out->rules = c->rules;
 	out->bytes = c->bytes;
-	take_ids(c, out->request_id, &out->next_token);
 }
 
 enum sg_status
@@ -1341,7 +1343,7 @@ sg_ec2_parse_groups(struct sg_ec2_page *out, struct sg_inventory *inv, const cha
 	sg_ec2_page_init(out);
 	ctx_init(&c, K_GROUPS, where, err);
 	c.inv = inv;
-	return parse_memory(&c, xml, len, groups_result, out);
+	return parse_memory(&c, xml, len, groups_counts, out, out->request_id, &out->next_token);
 }
 
 /* Stream input: the prolog is read ahead and checked, then handed to libxml2 first. */
@@ -1450,7 +1452,8 @@ sg_ec2_parse_groups_stream(struct sg_ec2_page *out, struct sg_inventory *inv,
 	}
 	walk(&c);
 done:
-	groups_result(&c, out);
+	groups_counts(&c, out);
+	take_ids(&c, out->request_id, &out->next_token);
 	ctx_dispose(&c);
 	free(s.head);
 	return finish_status(&c);
@@ -1489,16 +1492,16 @@ sg_ec2_parse_regions(struct sg_ec2_region_list *out, const char *xml, size_t len
 	memset(out, 0, sizeof(*out));
 	ctx_init(&c, K_REGIONS, where, err);
 	c.regions = out;
-	if (parse_memory(&c, xml, len, NULL, NULL) != SG_OK)
+	if (parse_memory(&c, xml, len, NULL, NULL, NULL, NULL) != SG_OK)
 		sg_ec2_region_list_dispose(out);
 	return finish_status(&c);
 }
 
-/* K_PLE: append the page's entries to c->pl, then hand over its NextToken (arg). */
+/* K_PLE: once the page parsed, append its entries to pl (before its NextToken is taken). */
 static void
-ple_result(struct ctx *c, void *arg)
+ple_append(struct ctx *c, void *arg)
 {
-	struct sg_prefix_list *pl = c->pl;
+	struct sg_prefix_list *pl = arg;
 
 	if (c->status == SG_OK && c->n_entries > 0) {
 		void *np = realloc(pl->entries, (pl->n_entries + c->n_entries) * sizeof(*pl->entries));
@@ -1511,7 +1514,6 @@ ple_result(struct ctx *c, void *arg)
 			pl->n_entries += c->n_entries;
 		}
 	}
-	take_ids(c, NULL, arg);
 }
 
 enum sg_status
@@ -1523,8 +1525,7 @@ sg_ec2_parse_prefix_list_entries(char **next_token_out, struct sg_prefix_list *p
 
 	*next_token_out = NULL;
 	ctx_init(&c, K_PLE, where, err);
-	c.pl = pl;
-	return parse_memory(&c, xml, len, ple_result, next_token_out);
+	return parse_memory(&c, xml, len, ple_append, pl, NULL, next_token_out);
 }
 
 void
@@ -1541,14 +1542,6 @@ sg_ec2_eni_page_dispose(struct sg_ec2_eni_page *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static void
-eni_result(struct ctx *c, void *arg)
-{
-	struct sg_ec2_eni_page *out = arg;
-
-	take_ids(c, out->request_id, &out->next_token);
-}
-
 enum sg_status
 sg_ec2_parse_network_interfaces(struct sg_ec2_eni_page *out, const char *xml, size_t len,
                                 const struct sg_ec2_where *where, struct sg_error *err)
@@ -1558,7 +1551,7 @@ sg_ec2_parse_network_interfaces(struct sg_ec2_eni_page *out, const char *xml, si
 	memset(out, 0, sizeof(*out));
 	ctx_init(&c, K_ENI, where, err);
 	c.eni = out;
-	if (parse_memory(&c, xml, len, eni_result, out) != SG_OK)
+	if (parse_memory(&c, xml, len, NULL, NULL, out->request_id, &out->next_token) != SG_OK)
 		sg_ec2_eni_page_dispose(out);
 	return finish_status(&c);
 }
@@ -1579,14 +1572,6 @@ sg_ec2_pl_names_dispose(struct sg_ec2_pl_names *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static void
-mpl_result(struct ctx *c, void *arg)
-{
-	struct sg_ec2_pl_names *out = arg;
-
-	take_ids(c, out->request_id, &out->next_token);
-}
-
 enum sg_status
 sg_ec2_parse_prefix_list_names(struct sg_ec2_pl_names *out, const char *xml, size_t len,
                                const struct sg_ec2_where *where, struct sg_error *err)
@@ -1596,7 +1581,7 @@ sg_ec2_parse_prefix_list_names(struct sg_ec2_pl_names *out, const char *xml, siz
 	memset(out, 0, sizeof(*out));
 	ctx_init(&c, K_MPL, where, err);
 	c.mpl = out;
-	if (parse_memory(&c, xml, len, mpl_result, out) != SG_OK)
+	if (parse_memory(&c, xml, len, NULL, NULL, out->request_id, &out->next_token) != SG_OK)
 		sg_ec2_pl_names_dispose(out);
 	return finish_status(&c);
 }
