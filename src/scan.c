@@ -243,6 +243,45 @@ hook_response(struct scan *s, const struct sg_aws_response *resp, unsigned page,
 		s->opt->on_response(s->opt->response_ctx, resp, page, st);
 }
 
+/* ---- submitting EC2 calls ------------------------------------------------------ */
+
+/* Queue one EC2 Query call `action` in `region` with params p (the caller's). */
+static enum sg_status
+submit_ec2(struct scan *s, const char *region, const char *action,
+           const struct sg_aws_params *p, sg_aws_done_fn done, void *ctx, struct sg_error *err)
+{
+	struct sg_aws_call call;
+
+	memset(&call, 0, sizeof(call));
+	call.service = SG_SVC_EC2;
+	call.region = region;
+	call.action = action;
+	call.params = p;
+	return sg_aws_submit(s->batch, &call, done, ctx, err);
+}
+
+/*
+ * Queue one page of a paged EC2 call in rj's region: id_key=id first when
+ * id_key is not NULL (GetManagedPrefixListEntries' PrefixListId), then
+ * MaxResults, then NextToken unless this is the first page (token NULL).
+ */
+static enum sg_status
+submit_page(struct region_job *rj, const char *action, const char *id_key, const char *id,
+            long max_results, const char *token, sg_aws_done_fn done, void *ctx,
+            struct sg_error *err)
+{
+	struct sg_aws_params p;
+	enum sg_status st = SG_OK;
+
+	sg_aws_params_init(&p);
+	if ((id_key == NULL || (st = sg_aws_params_add(&p, id_key, id, err)) == SG_OK) &&
+	    (st = sg_aws_params_add_long(&p, "MaxResults", max_results, err)) == SG_OK &&
+	    (token == NULL || (st = sg_aws_params_add(&p, "NextToken", token, err)) == SG_OK))
+		st = submit_ec2(rj->scan, rj->name, action, &p, done, ctx, err);
+	sg_aws_params_dispose(&p);
+	return st;
+}
+
 /* ---- GetManagedPrefixListEntries -------------------------------------------- */
 
 static void on_pl_page(void *ctx, struct sg_aws_response *resp, enum sg_status st,
@@ -251,23 +290,8 @@ static void on_pl_page(void *ctx, struct sg_aws_response *resp, enum sg_status s
 static enum sg_status
 submit_pl_page(struct pl_job *pj, const char *token, struct sg_error *err)
 {
-	struct sg_aws_params p;
-	struct sg_aws_call call;
-	enum sg_status st;
-
-	sg_aws_params_init(&p);
-	if ((st = sg_aws_params_add(&p, "PrefixListId", pj->id, err)) == SG_OK &&
-	    (st = sg_aws_params_add_long(&p, "MaxResults", SG_SCAN_PL_MAX_RESULTS, err)) == SG_OK &&
-	    (token == NULL || (st = sg_aws_params_add(&p, "NextToken", token, err)) == SG_OK)) {
-		memset(&call, 0, sizeof(call));
-		call.service = SG_SVC_EC2;
-		call.region = pj->rj->name;
-		call.action = "GetManagedPrefixListEntries";
-		call.params = &p;
-		st = sg_aws_submit(pj->rj->scan->batch, &call, on_pl_page, pj, err);
-	}
-	sg_aws_params_dispose(&p);
-	return st;
+	return submit_page(pj->rj, "GetManagedPrefixListEntries", "PrefixListId", pj->id,
+	    SG_SCAN_PL_MAX_RESULTS, token, on_pl_page, pj, err);
 }
 
 static void
@@ -470,7 +494,6 @@ static void
 want_pl_names(struct region_job *rj, const char *const *ids, size_t n)
 {
 	struct sg_aws_params p;
-	struct sg_aws_call call;
 	struct sg_error err;
 	struct names_job *nj;
 	enum sg_status st = SG_OK;
@@ -494,14 +517,9 @@ want_pl_names(struct region_job *rj, const char *const *ids, size_t n)
 	pthread_mutex_lock(&rj->lock);
 	rj->outstanding++;
 	pthread_mutex_unlock(&rj->lock);
-	if (st == SG_OK) {
-		memset(&call, 0, sizeof(call));
-		call.service = SG_SVC_EC2;
-		call.region = rj->name;
-		call.action = "DescribeManagedPrefixLists";
-		call.params = &p;
-		st = sg_aws_submit(rj->scan->batch, &call, on_pl_names, nj, &err);
-	}
+	if (st == SG_OK)
+		st = submit_ec2(rj->scan, rj->name, "DescribeManagedPrefixLists", &p, on_pl_names, nj,
+		    &err);
 	sg_aws_params_dispose(&p);
 	if (st != SG_OK) {
 		sg_log_warn("%s: prefix list names unknown: %s", rj->name, err.msg);
@@ -518,22 +536,8 @@ static void on_sg_page(void *ctx, struct sg_aws_response *resp, enum sg_status s
 static enum sg_status
 submit_sg_page(struct region_job *rj, const char *token, struct sg_error *err)
 {
-	struct sg_aws_params p;
-	struct sg_aws_call call;
-	enum sg_status st;
-
-	sg_aws_params_init(&p);
-	if ((st = sg_aws_params_add_long(&p, "MaxResults", SG_SCAN_MAX_RESULTS, err)) == SG_OK &&
-	    (token == NULL || (st = sg_aws_params_add(&p, "NextToken", token, err)) == SG_OK)) {
-		memset(&call, 0, sizeof(call));
-		call.service = SG_SVC_EC2;
-		call.region = rj->name;
-		call.action = "DescribeSecurityGroups";
-		call.params = &p;
-		st = sg_aws_submit(rj->scan->batch, &call, on_sg_page, rj, err);
-	}
-	sg_aws_params_dispose(&p);
-	return st;
+	return submit_page(rj, "DescribeSecurityGroups", NULL, NULL, SG_SCAN_MAX_RESULTS, token, on_sg_page, rj,
+	    err);
 }
 
 /*
@@ -743,22 +747,8 @@ static void on_eni_page(void *ctx, struct sg_aws_response *resp, enum sg_status 
 static enum sg_status
 submit_eni_page(struct region_job *rj, const char *token, struct sg_error *err)
 {
-	struct sg_aws_params p;
-	struct sg_aws_call call;
-	enum sg_status st;
-
-	sg_aws_params_init(&p);
-	if ((st = sg_aws_params_add_long(&p, "MaxResults", SG_SCAN_MAX_RESULTS, err)) == SG_OK &&
-	    (token == NULL || (st = sg_aws_params_add(&p, "NextToken", token, err)) == SG_OK)) {
-		memset(&call, 0, sizeof(call));
-		call.service = SG_SVC_EC2;
-		call.region = rj->name;
-		call.action = "DescribeNetworkInterfaces";
-		call.params = &p;
-		st = sg_aws_submit(rj->scan->batch, &call, on_eni_page, rj, err);
-	}
-	sg_aws_params_dispose(&p);
-	return st;
+	return submit_page(rj, "DescribeNetworkInterfaces", NULL, NULL, SG_SCAN_MAX_RESULTS, token, on_eni_page, rj,
+	    err);
 }
 
 /*
@@ -1241,13 +1231,8 @@ sg_scan_run(struct sg_inventory *inv, struct sg_aws *aws, const struct sg_scan_o
 			goto wait;
 	}
 	sg_aws_params_init(&p);
-	if ((st = sg_aws_params_add(&p, "AllRegions", "true", err)) == SG_OK) {
-		call.service = SG_SVC_EC2;
-		call.region = s.api_region;
-		call.action = "DescribeRegions";
-		call.params = &p;
-		st = sg_aws_submit(s.batch, &call, on_regions, &s, err);
-	}
+	if ((st = sg_aws_params_add(&p, "AllRegions", "true", err)) == SG_OK)
+		st = submit_ec2(&s, s.api_region, "DescribeRegions", &p, on_regions, &s, err);
 	sg_aws_params_dispose(&p);
 wait:
 	sg_aws_batch_free(s.batch);
