@@ -42,6 +42,13 @@ void sg_time_amz(time_t t, char *buf, size_t cap);
 /* Parse "2024-05-01T12:00:00Z" (fractional seconds and +00:00 accepted). */
 bool sg_time_parse_iso8601(const char *s, time_t *out);
 
+/*
+ * strdup(s), or NULL when s is NULL. A failed copy returns NULL and sets
+ * *failed (left alone otherwise), so a run of copies is checked once.
+ * The caller frees the copy.
+ */
+char *sg_strdup_or_null(const char *s, bool *failed);
+
 /* Monotonic milliseconds, for timeouts and rate limits. */
 uint64_t sg_now_ms(void);
 

@@ -1379,19 +1379,6 @@ sg_aws_batch_new(struct sg_aws_batch **out, struct sg_aws *aws, struct sg_error 
 	return SG_OK;
 }
 
-static char *
-dup_or_null(const char *s, bool *fail)
-{
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	d = strdup(s);
-	if (d == NULL)
-		*fail = true;
-	return d;
-}
-
 enum sg_status
 sg_aws_submit(struct sg_aws_batch *b, const struct sg_aws_call *call, sg_aws_done_fn done,
               void *ctx, struct sg_error *err)
@@ -1410,9 +1397,9 @@ sg_aws_submit(struct sg_aws_batch *b, const struct sg_aws_call *call, sg_aws_don
 	j->batch = b;
 	j->done = done;
 	j->ctx = ctx;
-	j->region = dup_or_null(call->region, &fail);
-	j->action = dup_or_null(call->action, &fail);
-	j->endpoint_url = dup_or_null(call->endpoint_url, &fail);
+	j->region = sg_strdup_or_null(call->region, &fail);
+	j->action = sg_strdup_or_null(call->action, &fail);
+	j->endpoint_url = sg_strdup_or_null(call->endpoint_url, &fail);
 	if (call->json_body != NULL) {
 		j->json_body = malloc(call->json_len + 1);
 		if (j->json_body == NULL) {

@@ -48,19 +48,6 @@ sg_creds_dispose(struct sg_creds *c)
 	sg_creds_init(c);
 }
 
-static char *
-dup_or_null(const char *s, bool *failed)
-{
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	d = strdup(s);
-	if (d == NULL)
-		*failed = true;
-	return d;
-}
-
 enum sg_status
 sg_creds_copy(struct sg_creds *out, const struct sg_creds *src, struct sg_error *err)
 {
@@ -68,10 +55,10 @@ sg_creds_copy(struct sg_creds *out, const struct sg_creds *src, struct sg_error 
 	bool failed = false;
 
 	sg_creds_init(&c);
-	c.access_key_id = dup_or_null(src->access_key_id, &failed);
-	c.secret_access_key = dup_or_null(src->secret_access_key, &failed);
-	c.session_token = dup_or_null(src->session_token, &failed);
-	c.account_id = dup_or_null(src->account_id, &failed);
+	c.access_key_id = sg_strdup_or_null(src->access_key_id, &failed);
+	c.secret_access_key = sg_strdup_or_null(src->secret_access_key, &failed);
+	c.session_token = sg_strdup_or_null(src->session_token, &failed);
+	c.account_id = sg_strdup_or_null(src->account_id, &failed);
 	c.expiration = src->expiration;
 	memcpy(c.source, src->source, sizeof(c.source));
 	c.source[sizeof(c.source) - 1] = '\0';

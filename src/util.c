@@ -217,3 +217,16 @@ sg_sha256_hex(const void *data, size_t len, char out[65])
 	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
 	sg_hex(md, 32, out);
 }
+
+char *
+sg_strdup_or_null(const char *s, bool *failed)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	d = strdup(s);
+	if (d == NULL)
+		*failed = true;
+	return d;
+}
