@@ -47,6 +47,13 @@ void sg_cli_report_error(const char *cmd, const struct sg_error *err);
 /* Usage error: print "sg-audit: <cmd>: <message>" and a hint; returns SG_EXIT_USAGE. */
 int sg_cli_usage_error(const char *cmd, const char *fmt, ...) SG_PRINTF(2, 3);
 
+/*
+ * Match argv[*i] against option `name`, as "--name VALUE" or "--name=VALUE".
+ * Returns 1 on a match (*value points into argv; *i advanced past a separate
+ * value), 0 when argv[*i] is another option, -1 when the value is missing.
+ */
+int sg_cli_flag_value(const char *name, int argc, char **argv, int *i, const char **value);
+
 int sg_cli_main(int argc, char **argv);
 
 /* Commands (src/cmd_*.c). */

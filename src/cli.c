@@ -105,6 +105,26 @@ sg_cli_usage_error(const char *cmd, const char *fmt, ...)
 	return SG_EXIT_USAGE;
 }
 
+int
+sg_cli_flag_value(const char *name, int argc, char **argv, int *i, const char **value)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n) != 0)
+		return 0;
+	if (a[n] == '=') {
+		*value = a + n + 1;
+		return 1;
+	}
+	if (a[n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*value = argv[++*i];
+	return 1;
+}
+
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);

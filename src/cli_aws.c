@@ -42,27 +42,6 @@ sg_cli_aws_usage(FILE *f)
 	    SG_AWS_DEFAULT_CONCURRENCY, SG_SCAN_DEFAULT_CONCURRENCY);
 }
 
-/* "--name VALUE" or "--name=VALUE": *value set, *i advanced. 1 match, 0 no, -1 missing. */
-static int
-flag_value(const char *name, int argc, char **argv, int *i, const char **value)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-
-	if (strncmp(a, name, n) != 0)
-		return 0;
-	if (a[n] == '=') {
-		*value = a + n + 1;
-		return 1;
-	}
-	if (a[n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*value = argv[++*i];
-	return 1;
-}
-
 static int
 copy_opt(char *dst, size_t cap, const char *cmd, const char *flag, const char *v)
 {
@@ -90,7 +69,7 @@ sg_cli_aws_option(struct sg_cli_aws *o, const char *cmd, int argc, char **argv, 
 		return 1;
 	}
 	for (k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++) {
-		r = flag_value(with_value[k], argc, argv, i, &v);
+		r = sg_cli_flag_value(with_value[k], argc, argv, i, &v);
 		if (r == 0)
 			continue;
 		if (r < 0) {

@@ -43,27 +43,6 @@ sg_report_cli_usage(FILE *f)
 	    "  --no-color             no colour in the table (also NO_COLOR)\n");
 }
 
-/* "--name VALUE" or "--name=VALUE". 1 match (value set), 0 no, -1 value missing. */
-static int
-flag_value(const char *name, int argc, char **argv, int *i, const char **value)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n) != 0)
-		return 0;
-	if (a[n] == '=') {
-		*value = a + n + 1;
-		return 1;
-	}
-	if (a[n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*value = argv[++*i];
-	return 1;
-}
-
 static int
 set_str(char **field, const char *v, const char *cmd, const char *flag)
 {
@@ -94,7 +73,7 @@ sg_report_cli_option(struct sg_report_cli *o, const char *cmd, int argc, char **
 		return 1;
 	}
 	for (k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++) {
-		r = flag_value(with_value[k], argc, argv, i, &v);
+		r = sg_cli_flag_value(with_value[k], argc, argv, i, &v);
 		if (r != 0)
 			break;
 	}
