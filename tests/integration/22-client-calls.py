@@ -60,8 +60,16 @@ with endpoint("fixtures/accounts/demo.json", extra_args=["--events-relative"]) a
             "attempts=6" in lines.get("eu-west-1", ""), lines.get("eu-west-1", ""))
     c.check("503 region: 1 extra attempt", "attempts=5" in lines.get("us-west-2", ""),
             lines.get("us-west-2", ""))
-    c.check("reset connection retried", "pages=2 attempts=3" in lines.get("eu-central-1", ""),
-            lines.get("eu-central-1", ""))
+    # The reset is always recovered, but by whom depends on the connection: on a
+    # fresh one our retry sends it again (attempts=3); on a reused one libcurl
+    # itself reconnects and re-sends before reporting anything (attempts=2).
+    # Either way the region's 2 pages arrive and the endpoint saw the reset.
+    euc = lines.get("eu-central-1", "")
+    c.check("reset connection retried",
+            "pages=2 attempts=3" in euc or "pages=2 attempts=2" in euc, euc)
+    resets = [e for e in ep.log() if e.get("region") == "eu-central-1"
+              and "reset" in (e.get("fault") or "")]
+    c.check("reset connection: the endpoint did reset it", len(resets) == 1, resets)
     c.check("truncated body retried", "pages=1 attempts=2" in lines.get("ap-southeast-2", ""),
             lines.get("ap-southeast-2", ""))
     # Pages of one region never overlap: each page's request starts after the previous answer.
