@@ -24,26 +24,6 @@ from sgendpoints import Checks, moto  # noqa: E402
 import sgfixture as fx  # noqa: E402
 
 
-def strip_unseedable(g, unseedable):
-    """The fixture group minus the group pairs the seeder could not load."""
-    refs = {(u["Direction"], u["ReferencedGroupId"]) for u in unseedable
-            if u["GroupId"] == g["GroupId"]}
-    if not refs:
-        return g
-    g = dict(g)
-    for direction, key in (("ingress", "IpPermissions"), ("egress", "IpPermissionsEgress")):
-        perms = []
-        for p in g.get(key, []):
-            p = dict(p)
-            p["UserIdGroupPairs"] = [x for x in p.get("UserIdGroupPairs", [])
-                                     if (direction, x.get("GroupId")) not in refs]
-            if p.get("IpRanges") or p.get("Ipv6Ranges") or p.get("PrefixListIds") \
-                    or p["UserIdGroupPairs"]:
-                perms.append(p)
-        g[key] = perms
-    return g
-
-
 def check_account(c, path, label):
     acct = fx.load(path)
     with moto(path, lifetime=240) as m:
@@ -82,7 +62,7 @@ def check_account(c, path, label):
                                                                     pl_desc_blind=True)
             want = {}
             for g in r["SecurityGroups"]:
-                g2 = strip_unseedable(g, uns)
+                g2 = fx.strip_unseedable(g, uns)
                 want[(ids[g["VpcId"]], g["GroupName"])] = fx.canon_group(
                     g2, xlate, semantic=True, pl_desc_blind=True)
             # moto keeps the default VPCs of every region; only the fixture's VPCs count.

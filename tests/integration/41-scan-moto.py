@@ -24,25 +24,6 @@ import sgfixture as fx  # noqa: E402
 import sgscan  # noqa: E402
 
 
-def strip_unseedable(g, unseedable):
-    refs = {(u["Direction"], u["ReferencedGroupId"]) for u in unseedable
-            if u["GroupId"] == g["GroupId"]}
-    if not refs:
-        return g
-    g = dict(g)
-    for direction, key in (("ingress", "IpPermissions"), ("egress", "IpPermissionsEgress")):
-        perms = []
-        for p in g.get(key, []):
-            p = dict(p)
-            p["UserIdGroupPairs"] = [x for x in p.get("UserIdGroupPairs", [])
-                                     if (direction, x.get("GroupId")) not in refs]
-            if p.get("IpRanges") or p.get("Ipv6Ranges") or p.get("PrefixListIds") \
-                    or p["UserIdGroupPairs"]:
-                perms.append(p)
-        g[key] = perms
-    return g
-
-
 def check_account(c, path, label):
     acct = fx.load(path)
     with moto(path, lifetime=300) as m:
@@ -96,7 +77,7 @@ def check_account(c, path, label):
             want = {}
             for g in r["SecurityGroups"]:
                 want[(ids[g["VpcId"]], g["GroupName"])] = fx.canon_group(
-                    strip_unseedable(g, uns), xlate, semantic=True, pl_desc_blind=True)
+                    fx.strip_unseedable(g, uns), xlate, semantic=True, pl_desc_blind=True)
             diff = [k for k in want if got.get(k) != want[k]]
             detail = ""
             if set(got) != set(want):

@@ -86,3 +86,23 @@ def aws(server, region, *args):
         except ValueError:
             data = None
     return p.returncode, data, p.stderr
+
+
+def strip_unseedable(g, unseedable):
+    """The fixture group minus the group pairs the seeder could not load."""
+    refs = {(u["Direction"], u["ReferencedGroupId"]) for u in unseedable
+            if u["GroupId"] == g["GroupId"]}
+    if not refs:
+        return g
+    g = dict(g)
+    for direction, key in (("ingress", "IpPermissions"), ("egress", "IpPermissionsEgress")):
+        perms = []
+        for p in g.get(key, []):
+            p = dict(p)
+            p["UserIdGroupPairs"] = [x for x in p.get("UserIdGroupPairs", [])
+                                     if (direction, x.get("GroupId")) not in refs]
+            if p.get("IpRanges") or p.get("Ipv6Ranges") or p.get("PrefixListIds") \
+                    or p["UserIdGroupPairs"]:
+                perms.append(p)
+        g[key] = perms
+    return g
