@@ -371,6 +371,24 @@ timeout_and_refused_classified(void **state)
 	sg_transport_free(t);
 }
 
+/* Send req n times on t; returns how many answered 200 (thread workers' body). */
+static int
+perform_ok(struct sg_transport *t, const struct sg_http_request *req, int n)
+{
+	struct sg_http_response resp;
+	struct sg_error err;
+	int i, ok = 0;
+
+	sg_http_response_init(&resp);
+	for (i = 0; i < n; i++) {
+		sg_err_init(&err);
+		if (sg_transport_perform(t, req, &resp, &err) == SG_OK && resp.status == 200)
+			ok++;
+	}
+	sg_http_response_dispose(&resp);
+	return ok;
+}
+
 struct worker {
 	struct sg_transport *t;
 	int ok;
@@ -381,10 +399,7 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct sg_http_request req;
-	struct sg_http_response resp;
-	struct sg_error err;
 	char u[128];
-	int i;
 
 	url(u, sizeof(u), "/ok");
 	memset(&req, 0, sizeof(req));
@@ -393,13 +408,7 @@ worker_main(void *arg)
 	req.body = "x=1";
 	req.body_len = 3;
 	req.allow_http = true;
-	sg_http_response_init(&resp);
-	for (i = 0; i < 25; i++) {
-		sg_err_init(&err);
-		if (sg_transport_perform(w->t, &req, &resp, &err) == SG_OK && resp.status == 200)
-			w->ok++;
-	}
-	sg_http_response_dispose(&resp);
+	w->ok = perform_ok(w->t, &req, 25);
 	return NULL;
 }
 
@@ -531,23 +540,14 @@ host_worker_main(void *arg)
 {
 	struct host_worker *w = arg;
 	struct sg_http_request req;
-	struct sg_http_response resp;
-	struct sg_error err;
 	char u[128];
-	int i;
 
 	snprintf(u, sizeof(u), "http://127.0.0.1:%d/ok", w->port);
 	memset(&req, 0, sizeof(req));
 	req.method = "GET";
 	req.url = u;
 	req.allow_http = true;
-	sg_http_response_init(&resp);
-	for (i = 0; i < 25; i++) {
-		sg_err_init(&err);
-		if (sg_transport_perform(w->t, &req, &resp, &err) == SG_OK && resp.status == 200)
-			w->ok++;
-	}
-	sg_http_response_dispose(&resp);
+	w->ok = perform_ok(w->t, &req, 25);
 	return NULL;
 }
 
