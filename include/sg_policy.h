@@ -294,7 +294,7 @@ struct sg_policy_result {
 	size_t policies_evaluated;
 	char catalogue_version[32];
 	char catalogue_sha256[65];
-	void *arena;                /* private: owns the strings */
+	struct sg_arena *arena;     /* private: owns the strings */
 };
 
 /*

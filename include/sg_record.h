@@ -15,9 +15,17 @@
  * The raw wire values are kept too (has_ports, raw_from, raw_to), because the
  * seed Panther policy is defined on them (null ports vs 0..65535).
  *
- * Ownership: an sg_inventory owns everything reachable from it. All strings
- * are NUL-terminated copies (never pointers into libxml2/cJSON trees); NULL
- * means absent. sg_inventory_free releases it all.
+ * Ownership: an sg_inventory owns everything reachable from it, and
+ * sg_inventory_free releases it all. All strings are NUL-terminated copies
+ * (never pointers into libxml2/cJSON trees); NULL means absent.
+ *
+ * The strings of groups, rules and tags (the const char * fields below)
+ * live in the inventory's arena, inv->strings (sg_arena.h), or are string
+ * literals: make them with sg_arena_strdup(&inv->strings, s) and never
+ * free() one. A million rules then cost a few hundred allocations, not
+ * millions, and groups move between inventories by struct copy once their
+ * arena has been adopted (sg_arena_adopt). The inventory's own fields,
+ * prefix lists and region coverage are malloc'd one by one.
  */
 #ifndef SG_RECORD_H
 #define SG_RECORD_H
@@ -26,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sg_arena.h"
 #include "sg_cidr.h"
 #include "sg_err.h"
 
@@ -46,12 +55,12 @@ enum sg_source_kind {
 
 /* A reference to another security group (UserIdGroupPair). */
 struct sg_group_ref {
-	char *user_id;        /* owner account of the referenced group; may be NULL (stale) */
-	char *group_id;
-	char *group_name;
-	char *vpc_id;
-	char *peering_id;     /* vpcPeeringConnectionId */
-	char *peering_status; /* free text: active, pending-acceptance, deleted, ... */
+	const char *user_id;        /* owner account of the referenced group; may be NULL (stale) */
+	const char *group_id;
+	const char *group_name;
+	const char *vpc_id;
+	const char *peering_id;     /* vpcPeeringConnectionId */
+	const char *peering_status; /* free text: active, pending-acceptance, deleted, ... */
 };
 
 struct sg_rule {
@@ -62,28 +71,28 @@ struct sg_rule {
 	bool has_ports;      /* fromPort/toPort were present on the wire */
 	int raw_from;        /* wire values when has_ports */
 	int raw_to;
-	char *protocol_raw;  /* as received: "tcp", "-1", "58", ... */
+	const char *protocol_raw;  /* as received: "tcp", "-1", "58", ... */
 	enum sg_source_kind source;
 	struct sg_cidr cidr;     /* SG_SRC_CIDR4 / SG_SRC_CIDR6 */
-	char *prefix_list_id;    /* SG_SRC_PREFIX_LIST */
+	const char *prefix_list_id;    /* SG_SRC_PREFIX_LIST */
 	struct sg_group_ref ref; /* SG_SRC_GROUP */
-	char *description;
+	const char *description;
 	uint32_t perm_index; /* index of the IpPermission within its direction (0-based) */
 };
 
 struct sg_tag {
-	char *key;
-	char *value;
+	const char *key;
+	const char *value;
 };
 
 struct sg_group {
-	char *account_id;  /* ownerId */
-	char *region;
-	char *group_id;
-	char *group_name;
-	char *description;
-	char *vpc_id;      /* NULL for EC2-Classic */
-	char *arn;
+	const char *account_id;  /* ownerId */
+	const char *region;
+	const char *group_id;
+	const char *group_name;
+	const char *description;
+	const char *vpc_id;      /* NULL for EC2-Classic */
+	const char *arn;
 	struct sg_tag *tags;
 	size_t n_tags;
 	struct sg_rule *rules;  /* ingress rules first, then egress, each in wire order */
@@ -146,10 +155,17 @@ struct sg_inventory {
 	struct sg_region_coverage *regions; /* in requested order */
 	size_t n_regions;
 	size_t regions_cap;
+	struct sg_arena strings; /* every group, rule and tag string */
 };
 
 /* Parse a wire protocol ("tcp", "-1", "58", "all") into SG_PROTO_ALL or 0..255. */
 bool sg_protocol_parse(const char *text, int *out);
+/*
+ * A rule's protocol_raw for the wire text s[0..n): a shared literal for the
+ * common "tcp", "udp", "-1", "icmp" and "icmpv6", otherwise a copy in the
+ * arena. NULL only when out of memory.
+ */
+const char *sg_protocol_raw_copy(struct sg_arena *a, const char *text, size_t n);
 /* "tcp", "udp", "icmp", "icmpv6", "all" or the number as text; buf >= 8 bytes. */
 const char *sg_protocol_name(int protocol, char *buf, size_t cap);
 /* tcp or udp: the protocols whose rules have real ports. */
@@ -175,9 +191,16 @@ struct sg_group *sg_inventory_add_group(struct sg_inventory *inv);
 struct sg_prefix_list *sg_inventory_add_prefix_list(struct sg_inventory *inv);
 struct sg_region_coverage *sg_inventory_add_region(struct sg_inventory *inv, const char *region);
 struct sg_rule *sg_group_add_rule(struct sg_group *g);
-/* Free the strings a rule owns (not the rule itself); NULL is accepted. */
-void sg_rule_dispose(struct sg_rule *r);
-/* Free what a group owns (not the group itself); for callers dropping a half-built group. */
+/*
+ * Move every group and prefix list of `from` (one region's records) to the
+ * end of inv's, their strings with them (from's arena is adopted), and count
+ * them into cov (groups, rules, prefix_lists). from keeps its coverage and is
+ * left without records. false when out of memory: what was moved stays in
+ * inv, and both inventories can still be freed.
+ */
+bool sg_inventory_move_records(struct sg_inventory *inv, struct sg_inventory *from,
+                               struct sg_region_coverage *cov);
+/* Free the arrays a group owns (not the group, not its strings: they are the arena's). */
 void sg_group_dispose(struct sg_group *g);
 /* Lookups (NULL if absent). */
 const struct sg_prefix_list *sg_inventory_find_prefix_list(const struct sg_inventory *inv,

@@ -138,12 +138,12 @@ bench_fill(struct sg_inventory *inv, size_t n_rules, size_t per_group)
 		if (g == NULL)
 			return false;
 		snprintf(buf, sizeof(buf), "sg-%017zx", gi);
-		g->group_id = strdup(buf);
+		g->group_id = sg_arena_strdup(&inv->strings, buf);
 		snprintf(buf, sizeof(buf), gi % 50 == 0 ? "default" : "bench-%zu", gi);
-		g->group_name = strdup(buf);
-		g->account_id = strdup("123456789012");
-		g->region = strdup(regions[gi % 3]);
-		g->vpc_id = strdup("vpc-0bench");
+		g->group_name = sg_arena_strdup(&inv->strings, buf);
+		g->account_id = sg_arena_strdup(&inv->strings, "123456789012");
+		g->region = sg_arena_strdup(&inv->strings, regions[gi % 3]);
+		g->vpc_id = sg_arena_strdup(&inv->strings, "vpc-0bench");
 		g->eni_count = (int)(gi % 3);
 		if (g->group_id == NULL || g->group_name == NULL || g->account_id == NULL ||
 		    g->region == NULL || g->vpc_id == NULL)
@@ -187,12 +187,13 @@ bench_fill(struct sg_inventory *inv, size_t n_rules, size_t per_group)
 				(void)sg_cidr_parse(sg_str_from(buf), 4, &r->cidr);
 			} else if (kind < 70) {
 				r->source = SG_SRC_PREFIX_LIST;
-				r->prefix_list_id = strdup("pl-0bench");
+				r->prefix_list_id = sg_arena_strdup(&inv->strings, "pl-0bench");
 			} else {
 				r->source = SG_SRC_GROUP;
 				snprintf(buf, sizeof(buf), "sg-%017zx", (size_t)(x >> 20) % (gi + 1));
-				r->ref.group_id = strdup(buf);
-				r->ref.user_id = strdup(kind < 95 ? "123456789012" : "210987654321");
+				r->ref.group_id = sg_arena_strdup(&inv->strings, buf);
+				r->ref.user_id = sg_arena_strdup(&inv->strings,
+				    kind < 95 ? "123456789012" : "210987654321");
 			}
 		}
 		made += nr;

@@ -206,8 +206,8 @@ struct frame {
 };
 
 struct pending_tag {
-	char *key;
-	char *value;
+	const char *key;   /* in the inventory's arena */
+	const char *value;
 	bool has_key, has_value;
 };
 
@@ -236,6 +236,7 @@ struct ctx {
 
 	/* K_GROUPS */
 	struct sg_inventory *inv;
+	const char *region_name; /* where->region in inv's arena, once per page */
 	struct sg_group g;       /* the group being read; moved into inv at </item> */
 	bool in_group;
 	size_t tags_cap;
@@ -502,21 +503,16 @@ perm_reset(struct ctx *c)
 	c->in_perm = false;
 }
 
+/* The scratch rules' strings are in the inventory's arena: nothing to free. */
 static void
 scratch_reset(struct ctx *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->n_scratch; i++)
-		sg_rule_dispose(&c->scratch[i]);
 	c->n_scratch = 0;
 }
 
 static void
 tag_reset(struct pending_tag *t)
 {
-	free(t->key);
-	free(t->value);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -564,6 +560,7 @@ trimmed(const struct ctx *c)
 	return s;
 }
 
+/* The text into a malloc'd string: for what outlives the inventory (tokens, regions, ...). */
 static enum sg_status
 dup_text(struct ctx *c, char **slot, const xmlChar *name)
 {
@@ -574,6 +571,17 @@ dup_text(struct ctx *c, char **slot, const xmlChar *name)
 		return fail(c, SG_ENOMEM, "out of memory");
 	memcpy(*slot, c->text, c->text_len);
 	(*slot)[c->text_len] = '\0';
+	return SG_OK;
+}
+
+/* The text into the inventory's arena: for the strings of groups, rules and tags. */
+static enum sg_status
+keep_text(struct ctx *c, const char **slot, const xmlChar *name)
+{
+	if (*slot != NULL)
+		return fail(c, SG_EPARSE, "<%s> appears twice in one object", (const char *)name);
+	if ((*slot = sg_arena_strndup(&c->inv->strings, c->text, c->text_len)) == NULL)
+		return fail(c, SG_ENOMEM, "out of memory");
 	return SG_OK;
 }
 
@@ -638,12 +646,12 @@ set_field(struct ctx *c, enum fld f, const xmlChar *name)
 		if (c->text_len == 0)
 			return SG_OK; /* an empty token ends paging, as in botocore */
 		return dup_text(c, &c->next_token, name);
-	case F_G_OWNER: return dup_text(c, &c->g.account_id, name);
-	case F_G_ID: return dup_text(c, &c->g.group_id, name);
-	case F_G_NAME: return dup_text(c, &c->g.group_name, name);
-	case F_G_DESC: return dup_text(c, &c->g.description, name);
-	case F_G_VPC: return dup_text(c, &c->g.vpc_id, name);
-	case F_G_ARN: return dup_text(c, &c->g.arn, name);
+	case F_G_OWNER: return keep_text(c, &c->g.account_id, name);
+	case F_G_ID: return keep_text(c, &c->g.group_id, name);
+	case F_G_NAME: return keep_text(c, &c->g.group_name, name);
+	case F_G_DESC: return keep_text(c, &c->g.description, name);
+	case F_G_VPC: return keep_text(c, &c->g.vpc_id, name);
+	case F_G_ARN: return keep_text(c, &c->g.arn, name);
 	case F_P_PROTO:
 		if (c->has_proto)
 			return fail(c, SG_EPARSE, "<ipProtocol> appears twice in one object");
@@ -655,29 +663,29 @@ set_field(struct ctx *c, enum fld f, const xmlChar *name)
 		return SG_OK;
 	case F_P_FROM: return set_port(c, name, &c->has_from, &c->from);
 	case F_P_TO: return set_port(c, name, &c->has_to, &c->to);
-	case F_PAIR_USER: return dup_text(c, &s->ref.user_id, name);
-	case F_PAIR_GID: return dup_text(c, &s->ref.group_id, name);
-	case F_PAIR_GNAME: return dup_text(c, &s->ref.group_name, name);
-	case F_PAIR_VPC: return dup_text(c, &s->ref.vpc_id, name);
-	case F_PAIR_PCX: return dup_text(c, &s->ref.peering_id, name);
-	case F_PAIR_PSTATUS: return dup_text(c, &s->ref.peering_status, name);
+	case F_PAIR_USER: return keep_text(c, &s->ref.user_id, name);
+	case F_PAIR_GID: return keep_text(c, &s->ref.group_id, name);
+	case F_PAIR_GNAME: return keep_text(c, &s->ref.group_name, name);
+	case F_PAIR_VPC: return keep_text(c, &s->ref.vpc_id, name);
+	case F_PAIR_PCX: return keep_text(c, &s->ref.peering_id, name);
+	case F_PAIR_PSTATUS: return keep_text(c, &s->ref.peering_status, name);
 	case F_SRC_DESC:
 		if (c->kind == K_PLE)
 			return SG_OK; /* entry descriptions are not kept in the model */
-		return dup_text(c, &s->description, name);
+		return keep_text(c, &s->description, name);
 	case F_V4_CIDR: return set_cidr(c, name, 4, &s->cidr, &c->src_has_value);
 	case F_V6_CIDR: return set_cidr(c, name, 6, &s->cidr, &c->src_has_value);
 	case F_PL_ID:
 		if (c->text_len == 0)
 			return bad_value(c, name, "a prefix list id");
 		c->src_has_value = true;
-		return dup_text(c, &s->prefix_list_id, name);
+		return keep_text(c, &s->prefix_list_id, name);
 	case F_TAG_KEY:
 		c->tag.has_key = true;
-		return dup_text(c, &c->tag.key, name);
+		return keep_text(c, &c->tag.key, name);
 	case F_TAG_VALUE:
 		c->tag.has_value = true;
-		return dup_text(c, &c->tag.value, name);
+		return keep_text(c, &c->tag.value, name);
 	case F_R_NAME:
 		if (c->region.name != NULL)
 			return fail(c, SG_EPARSE, "<regionName> appears twice in one object");
@@ -829,13 +837,14 @@ finish_perm(struct ctx *c)
 	}
 	index = c->dir == SG_EGRESS ? c->g.n_egress_perms++ : c->g.n_ingress_perms++;
 	c->perms++;
+	if (c->perm_first < c->n_scratch &&
+	    (tmpl.protocol_raw = sg_protocol_raw_copy(&c->inv->strings, c->proto,
+	    c->proto_len)) == NULL)
+		return fail(c, SG_ENOMEM, "out of memory");
 	for (i = c->perm_first; i < c->n_scratch; i++) {
 		struct sg_rule *r = &c->scratch[i];
-		size_t pl = c->proto_len + 1;
 
-		if ((r->protocol_raw = malloc(pl)) == NULL)
-			return fail(c, SG_ENOMEM, "out of memory");
-		memcpy(r->protocol_raw, c->proto, pl);
+		r->protocol_raw = tmpl.protocol_raw;
 		r->direction = c->dir;
 		r->protocol = tmpl.protocol;
 		r->from_port = tmpl.from_port;
@@ -893,8 +902,11 @@ finish_group(struct ctx *c)
 		return fail(c, SG_EPARSE, "a <securityGroupInfo> item has no <groupId>");
 	if (move_rules(c) != SG_OK)
 		return c->status;
-	if (c->where->region != NULL && (c->g.region = strdup(c->where->region)) == NULL)
+	/* One copy of the region's name for every group of the page. */
+	if (c->where->region != NULL && c->region_name == NULL &&
+	    (c->region_name = sg_arena_strdup(&c->inv->strings, c->where->region)) == NULL)
 		return fail(c, SG_ENOMEM, "out of memory");
+	c->g.region = c->region_name;
 	dst = sg_inventory_add_group(c->inv);
 	if (dst == NULL)
 		return fail(c, SG_ENOMEM, "out of memory");
@@ -920,12 +932,11 @@ finish_tag(struct ctx *c)
 		g->tags = np;
 		c->tags_cap = ncap;
 	}
-	if (c->tag.value == NULL && (c->tag.value = strdup("")) == NULL)
-		return fail(c, SG_ENOMEM, "out of memory");
+	if (c->tag.value == NULL)
+		c->tag.value = "";
 	g->tags[g->n_tags].key = c->tag.key;
 	g->tags[g->n_tags].value = c->tag.value;
 	g->n_tags++;
-	c->tag.key = c->tag.value = NULL;
 	tag_reset(&c->tag);
 	return SG_OK;
 }

@@ -827,35 +827,6 @@ pl_names_rebuild(struct rd *d, struct sg_inventory *rinv, const char *region,
 	return SG_OK;
 }
 
-/* Move a region's records into inv (as the scan's merge does). */
-static bool
-merge_region(struct sg_inventory *inv, struct sg_inventory *rinv, struct sg_region_coverage *cov)
-{
-	size_t k, rules = 0;
-
-	for (k = 0; k < rinv->n_groups; k++) {
-		struct sg_group *g = sg_inventory_add_group(inv);
-		if (g == NULL)
-			return false;
-		*g = rinv->groups[k];
-		memset(&rinv->groups[k], 0, sizeof(rinv->groups[k]));
-		rules += g->n_rules;
-	}
-	cov->groups = rinv->n_groups;
-	cov->rules = rules;
-	rinv->n_groups = 0;
-	for (k = 0; k < rinv->n_prefix_lists; k++) {
-		struct sg_prefix_list *pl = sg_inventory_add_prefix_list(inv);
-		if (pl == NULL)
-			return false;
-		*pl = rinv->prefix_lists[k];
-		memset(&rinv->prefix_lists[k], 0, sizeof(rinv->prefix_lists[k]));
-	}
-	cov->prefix_lists = rinv->n_prefix_lists;
-	rinv->n_prefix_lists = 0;
-	return true;
-}
-
 static enum sg_status
 build_inventory(struct rd *d, struct sg_inventory *inv, struct sg_error *err)
 {
@@ -898,7 +869,8 @@ build_inventory(struct rd *d, struct sg_inventory *inv, struct sg_error *err)
 			st = eni_rebuild(d, rinv, name, &counted, err);
 		if (st == SG_OK)
 			st = pl_names_rebuild(d, rinv, name, err);
-		if (st == SG_OK && !merge_region(inv, rinv, &inv->regions[inv->n_regions - 1]))
+		if (st == SG_OK && !sg_inventory_move_records(inv, rinv,
+		    &inv->regions[inv->n_regions - 1]))
 			st = sg_err_set(err, SG_ENOMEM, "evidence verify: out of memory");
 		sg_inventory_free(rinv);
 		if (st != SG_OK)

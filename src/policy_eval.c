@@ -14,69 +14,10 @@
 #include <string.h>
 
 #include "policy_internal.h"
+#include "sg_arena.h"
 #include "sg_check.h"
 #include "sg_policy.h"
 #include "sg_waiver.h"
-
-/* ---- arena: chunks of strings freed together ---- */
-
-struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	char data[];
-};
-
-struct arena {
-	struct chunk *head;
-};
-
-static char *
-arena_alloc(struct arena *a, size_t n)
-{
-	struct chunk *c = a->head;
-
-	if (c == NULL || c->cap - c->used < n) {
-		size_t cap = n > 65536 ? n : 65536;
-		c = malloc(sizeof(*c) + cap);
-		if (c == NULL)
-			return NULL;
-		c->next = a->head;
-		c->used = 0;
-		c->cap = cap;
-		a->head = c;
-	}
-	c->used += n;
-	return c->data + c->used - n;
-}
-
-static const char *
-arena_strdup(struct arena *a, const char *s)
-{
-	size_t n;
-	char *p;
-
-	if (s == NULL)
-		return NULL;
-	n = strlen(s) + 1;
-	p = arena_alloc(a, n);
-	if (p != NULL)
-		memcpy(p, s, n);
-	return p;
-}
-
-static void
-arena_free(struct arena *a)
-{
-	struct chunk *c, *next;
-
-	if (a == NULL)
-		return;
-	for (c = a->head; c != NULL; c = next) {
-		next = c->next;
-		free(c);
-	}
-	free(a);
-}
 
 /* ---- engine state ---- */
 
@@ -91,7 +32,7 @@ struct group_strings {
 
 struct sg_eval_state {
 	struct sg_policy_result *res;
-	struct arena *arena;
+	struct sg_arena *arena;
 	size_t findings_cap;
 	struct policy_strings *cur_policy;
 	struct group_strings cur_group;
@@ -101,7 +42,7 @@ struct sg_eval_state {
 #define OOM(st) ((st)->oom = true)
 
 static const char *
-join_list(struct arena *a, const struct sg_strlist *l)
+join_list(struct sg_arena *a, const struct sg_strlist *l)
 {
 	size_t i, n = 0;
 	char *p, *q;
@@ -110,7 +51,7 @@ join_list(struct arena *a, const struct sg_strlist *l)
 		return NULL;
 	for (i = 0; i < l->n; i++)
 		n += strlen(l->items[i]) + 2;
-	p = arena_alloc(a, n + 1);
+	p = sg_arena_alloc(a, n + 1);
 	if (p == NULL)
 		return NULL;
 	q = p;
@@ -166,8 +107,8 @@ sg_check_emit(const struct sg_check_env *env, const struct sg_check_draft *d,
 	f->mitre = ps->mitre;
 	f->ref_kind = d->ref_kind;
 	f->waiver_index = -1;
-	f->reason = arena_strdup(st->arena, d->reason ? d->reason : "");
-	f->sensitive_ports = arena_strdup(st->arena, d->sensitive_ports);
+	f->reason = sg_arena_strdup(st->arena, d->reason ? d->reason : "");
+	f->sensitive_ports = sg_arena_strdup(st->arena, d->sensitive_ports);
 	if (d->rule != NULL) {
 		struct sg_rule shaped;
 		const struct sg_rule *r = d->rule;
@@ -184,24 +125,24 @@ sg_check_emit(const struct sg_check_env *env, const struct sg_check_draft *d,
 		f->has_rule = true;
 		f->direction = r->direction;
 		f->protocol = r->protocol;
-		f->protocol_name = arena_strdup(st->arena, pn);
+		f->protocol_name = sg_arena_strdup(st->arena, pn);
 		f->from_port = r->from_port;
 		f->to_port = r->to_port;
 		f->source_kind = r->source;
 		f->rule_index = (uint32_t)(d->rule - env->group->rules);
 		f->perm_index = r->perm_index;
 		sg_check_ports_text(r, ports, sizeof(ports));
-		f->ports = arena_strdup(st->arena, ports);
+		f->ports = sg_arena_strdup(st->arena, ports);
 		if (d->source != NULL) {
-			f->source = arena_strdup(st->arena, d->source);
+			f->source = sg_arena_strdup(st->arena, d->source);
 		} else {
 			sg_check_source_text(r, buf, sizeof(buf));
-			f->source = arena_strdup(st->arena, buf);
+			f->source = sg_arena_strdup(st->arena, buf);
 		}
 		snprintf(rule, sizeof(rule), "%s %s %s %s %s",
 		    r->direction == SG_INGRESS ? "ingress" : "egress", pn, ports,
 		    r->direction == SG_INGRESS ? "from" : "to", f->source ? f->source : "?");
-		f->rule_text = arena_strdup(st->arena, rule);
+		f->rule_text = sg_arena_strdup(st->arena, rule);
 		if (f->protocol_name == NULL || f->ports == NULL || f->source == NULL ||
 		    f->rule_text == NULL)
 			return sg_err_set(err, SG_ENOMEM, "out of memory (findings)");
@@ -341,7 +282,7 @@ apply_waivers(struct sg_eval_state *st, struct waiver_index *wi, const struct sg
 			snprintf(text, sizeof(text), "%s: ticket %s, owner %s, %s %s: %s",
 			    wv->label, wv->ticket, wv->owner, live >= 0 ? "expires" : "EXPIRED",
 			    wv->expires_text, wv->reason);
-			f[i].waiver = arena_strdup(st->arena, text);
+			f[i].waiver = sg_arena_strdup(st->arena, text);
 			if (f[i].waiver == NULL)
 				OOM(st);
 			f[i].waiver_index = live >= 0 ? live : expired;
@@ -357,7 +298,7 @@ apply_waivers(struct sg_eval_state *st, struct waiver_index *wi, const struct sg
 }
 
 static const char *
-attachment_text(struct arena *a, int eni)
+attachment_text(struct sg_arena *a, int eni)
 {
 	char buf[48];
 
@@ -366,12 +307,12 @@ attachment_text(struct arena *a, int eni)
 	if (eni == 0)
 		return "not attached";
 	snprintf(buf, sizeof(buf), "attached (%d ENI%s)", eni, eni == 1 ? "" : "s");
-	return arena_strdup(a, buf);
+	return sg_arena_strdup(a, buf);
 }
 
 static void
 pci_decide(struct sg_policy_result *res, const struct sg_inventory *inv,
-           const struct sg_policy_scope *scope, struct arena *a)
+           const struct sg_policy_scope *scope, struct sg_arena *a)
 {
 	struct sg_pci *pci = &res->pci;
 	char reason[1024], regions[600];
@@ -421,7 +362,7 @@ pci_decide(struct sg_policy_result *res, const struct sg_inventory *inv,
 		    "findings) in %zu scanned regions.", pci->groups_in_scope, pci->waived_findings,
 		    pci->regions_requested);
 	}
-	pci->reason = arena_strdup(a, reason);
+	pci->reason = sg_arena_strdup(a, reason);
 	if (pci->reason == NULL)
 		pci->reason = "";
 }
@@ -443,10 +384,10 @@ waiver_reports(struct sg_eval_state *st, const struct waiver_index *wi, time_t n
 		struct sg_waiver_report *r = &res->waivers[i];
 		char msg[700];
 		r->index = (int)i;
-		r->label = arena_strdup(st->arena, w->label);
-		r->policy_id = arena_strdup(st->arena, w->policy_id);
-		r->group_id = arena_strdup(st->arena, w->group_id);
-		r->expires = arena_strdup(st->arena, w->expires_text);
+		r->label = sg_arena_strdup(st->arena, w->label);
+		r->policy_id = sg_arena_strdup(st->arena, w->policy_id);
+		r->group_id = sg_arena_strdup(st->arena, w->group_id);
+		r->expires = sg_arena_strdup(st->arena, w->expires_text);
 		r->matched = wi->matched[i];
 		if (!sg_waiver_is_live(w, now)) {
 			r->state = SG_WAIVER_REPORT_EXPIRED;
@@ -464,7 +405,7 @@ waiver_reports(struct sg_eval_state *st, const struct waiver_index *wi, time_t n
 			snprintf(msg, sizeof(msg), "%s waives %zu finding%s until %s.", w->label,
 			    r->matched, r->matched == 1 ? "" : "s", w->expires_text);
 		}
-		r->message = arena_strdup(st->arena, msg);
+		r->message = sg_arena_strdup(st->arena, msg);
 		if (r->label == NULL || r->message == NULL)
 			return sg_err_set(err, SG_ENOMEM, "out of memory");
 		res->n_waivers++;
@@ -510,9 +451,9 @@ sg_policy_eval_list(const struct sg_inventory *inv, const struct sg_policy *cons
 	}
 	for (pi = 0; pi < n_pols; pi++) {
 		const struct sg_policy *p = pols[pi];
-		pstr[pi].id = arena_strdup(st.arena, p->id);
-		pstr[pi].title = arena_strdup(st.arena, p->display_name);
-		pstr[pi].fix = arena_strdup(st.arena, p->runbook);
+		pstr[pi].id = sg_arena_strdup(st.arena, p->id);
+		pstr[pi].title = sg_arena_strdup(st.arena, p->display_name);
+		pstr[pi].fix = sg_arena_strdup(st.arena, p->runbook);
 		pstr[pi].pci_v321 = join_list(st.arena, &p->pci_v321);
 		pstr[pi].pci_v4 = join_list(st.arena, &p->pci_v4);
 		pstr[pi].mitre = join_list(st.arena, &p->mitre);
@@ -558,11 +499,11 @@ sg_policy_eval_list(const struct sg_inventory *inv, const struct sg_policy *cons
 		bool in_scope = group_in_scope(g, scope);
 		bool g_fail = false, g_waived = false;
 
-		st.cur_group.account = arena_strdup(st.arena, g->account_id ? g->account_id : inv->account_id);
-		st.cur_group.region = arena_strdup(st.arena, g->region);
-		st.cur_group.vpc = arena_strdup(st.arena, g->vpc_id);
-		st.cur_group.id = arena_strdup(st.arena, g->group_id ? g->group_id : "");
-		st.cur_group.name = arena_strdup(st.arena, g->group_name ? g->group_name : "");
+		st.cur_group.account = sg_arena_strdup(st.arena, g->account_id ? g->account_id : inv->account_id);
+		st.cur_group.region = sg_arena_strdup(st.arena, g->region);
+		st.cur_group.vpc = sg_arena_strdup(st.arena, g->vpc_id);
+		st.cur_group.id = sg_arena_strdup(st.arena, g->group_id ? g->group_id : "");
+		st.cur_group.name = sg_arena_strdup(st.arena, g->group_name ? g->group_name : "");
 		st.cur_group.attachment = attachment_text(st.arena, g->eni_count);
 		if (st.cur_group.id == NULL || st.cur_group.name == NULL ||
 		    st.cur_group.attachment == NULL) {
@@ -689,6 +630,7 @@ sg_policy_result_free(struct sg_policy_result *res)
 	free(res->findings);
 	free(res->checks);
 	free(res->waivers);
-	arena_free(res->arena);
+	sg_arena_free(res->arena);
+	free(res->arena);
 	free(res);
 }

@@ -42,6 +42,19 @@ sg_protocol_parse(const char *text, int *out)
 }
 
 const char *
+sg_protocol_raw_copy(struct sg_arena *a, const char *text, size_t n)
+{
+	/* What EC2 sends nearly always: shared literals, no copy. */
+	static const char *const common[] = { "tcp", "udp", "-1", "icmp", "icmpv6" };
+	size_t i;
+
+	for (i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (strlen(common[i]) == n && memcmp(common[i], text, n) == 0)
+			return common[i];
+	return sg_arena_strndup(a, text, n);
+}
+
+const char *
 sg_protocol_name(int protocol, char *buf, size_t cap)
 {
 	switch (protocol) {
@@ -143,43 +156,12 @@ sg_inventory_new(void)
 }
 
 void
-sg_rule_dispose(struct sg_rule *r)
-{
-	if (r == NULL)
-		return;
-	free(r->protocol_raw);
-	free(r->prefix_list_id);
-	free(r->ref.user_id);
-	free(r->ref.group_id);
-	free(r->ref.group_name);
-	free(r->ref.vpc_id);
-	free(r->ref.peering_id);
-	free(r->ref.peering_status);
-	free(r->description);
-}
-
-void
 sg_group_dispose(struct sg_group *g)
 {
-	size_t i;
-
 	if (g == NULL)
 		return;
-	for (i = 0; i < g->n_rules; i++)
-		sg_rule_dispose(&g->rules[i]);
-	for (i = 0; i < g->n_tags; i++) {
-		free(g->tags[i].key);
-		free(g->tags[i].value);
-	}
 	free(g->tags);
 	free(g->rules);
-	free(g->account_id);
-	free(g->region);
-	free(g->group_id);
-	free(g->group_name);
-	free(g->description);
-	free(g->vpc_id);
-	free(g->arn);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -210,6 +192,7 @@ sg_inventory_free(struct sg_inventory *inv)
 	free(inv->account_id);
 	free(inv->caller_arn);
 	free(inv->partition);
+	sg_arena_free(&inv->strings);
 	free(inv);
 }
 
@@ -244,6 +227,37 @@ sg_inventory_add_region(struct sg_inventory *inv, const char *region)
 		return NULL;
 	}
 	return r;
+}
+
+bool
+sg_inventory_move_records(struct sg_inventory *inv, struct sg_inventory *from,
+                          struct sg_region_coverage *cov)
+{
+	size_t k, rules = 0, n_groups = from->n_groups, n_pls = from->n_prefix_lists;
+
+	/* The strings first: a group is only ever next to the arena holding its strings. */
+	sg_arena_adopt(&inv->strings, &from->strings);
+	for (k = 0; k < from->n_groups; k++) {
+		struct sg_group *g = sg_inventory_add_group(inv);
+		if (g == NULL)
+			return false;
+		*g = from->groups[k];
+		memset(&from->groups[k], 0, sizeof(from->groups[k]));
+		rules += g->n_rules;
+	}
+	from->n_groups = 0;
+	for (k = 0; k < from->n_prefix_lists; k++) {
+		struct sg_prefix_list *pl = sg_inventory_add_prefix_list(inv);
+		if (pl == NULL)
+			return false;
+		*pl = from->prefix_lists[k];
+		memset(&from->prefix_lists[k], 0, sizeof(from->prefix_lists[k]));
+	}
+	from->n_prefix_lists = 0;
+	cov->groups = n_groups;
+	cov->rules = rules;
+	cov->prefix_lists = n_pls;
+	return true;
 }
 
 struct sg_rule *

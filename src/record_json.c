@@ -10,9 +10,10 @@
 
 #define MAX_STR 4096
 
-/* Optional string: absent or null -> NULL; a non-string is an error. */
+/* Optional string, borrowed from the tree: absent or null -> NULL; a non-string is an error. */
 static enum sg_status
-opt_str(const cJSON *obj, const char *key, const char *where, char **out, struct sg_error *err)
+get_str(const cJSON *obj, const char *key, const char *where, const char **out,
+        struct sg_error *err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
@@ -24,7 +25,37 @@ opt_str(const cJSON *obj, const char *key, const char *where, char **out, struct
 	if (strlen(v->valuestring) > MAX_STR)
 		return sg_err_set(err, SG_EPARSE, "%s: '%s' is longer than %d bytes", where, key,
 		    MAX_STR);
-	if ((*out = strdup(v->valuestring)) == NULL)
+	*out = v->valuestring;
+	return SG_OK;
+}
+
+/* get_str, copied with malloc (prefix lists: not in the arena). */
+static enum sg_status
+opt_str(const cJSON *obj, const char *key, const char *where, char **out, struct sg_error *err)
+{
+	const char *v;
+	enum sg_status st;
+
+	*out = NULL;
+	if ((st = get_str(obj, key, where, &v, err)) != SG_OK)
+		return st;
+	if (v != NULL && (*out = strdup(v)) == NULL)
+		return sg_err_set(err, SG_ENOMEM, "out of memory");
+	return SG_OK;
+}
+
+/* get_str, copied into the inventory's arena (strings of groups, rules and tags). */
+static enum sg_status
+keep_str(struct sg_arena *a, const cJSON *obj, const char *key, const char *where,
+         const char **out, struct sg_error *err)
+{
+	const char *v;
+	enum sg_status st;
+
+	*out = NULL;
+	if ((st = get_str(obj, key, where, &v, err)) != SG_OK)
+		return st;
+	if (v != NULL && (*out = sg_arena_strdup(a, v)) == NULL)
 		return sg_err_set(err, SG_ENOMEM, "out of memory");
 	return SG_OK;
 }
@@ -64,7 +95,8 @@ opt_port(const cJSON *obj, const char *key, const char *where, bool *present, in
 }
 
 static enum sg_status
-parse_tags(const cJSON *obj, struct sg_group *g, const char *where, struct sg_error *err)
+parse_tags(struct sg_arena *a, const cJSON *obj, struct sg_group *g, const char *where,
+           struct sg_error *err)
 {
 	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(obj, "Tags"), *it;
 	size_t n, i = 0;
@@ -82,33 +114,25 @@ parse_tags(const cJSON *obj, struct sg_group *g, const char *where, struct sg_er
 	if (g->tags == NULL)
 		return sg_err_set(err, SG_ENOMEM, "out of memory");
 	cJSON_ArrayForEach(it, tags) {
-		char *k = NULL, *v = NULL;
+		const char *k = NULL, *v = NULL;
 		enum sg_status st;
 		if (cJSON_IsObject(tags)) {
 			/* map form: {"environment": "pci"} */
 			if (!cJSON_IsString(it) && !cJSON_IsNull(it))
 				return sg_err_set(err, SG_EPARSE, "%s: tag '%.60s' value must be a string",
 				    where, it->string ? it->string : "");
-			k = strdup(it->string ? it->string : "");
-			v = strdup(cJSON_IsString(it) ? it->valuestring : "");
-			if (k == NULL || v == NULL) {
-				free(k);
-				free(v);
+			k = sg_arena_strdup(a, it->string ? it->string : "");
+			v = sg_arena_strdup(a, cJSON_IsString(it) ? it->valuestring : "");
+			if (k == NULL || v == NULL)
 				return sg_err_set(err, SG_ENOMEM, "out of memory");
-			}
 		} else {
 			if (!cJSON_IsObject(it))
 				return sg_err_set(err, SG_EPARSE, "%s: Tags[%zu] must be an object", where, i);
-			if ((st = opt_str(it, "Key", where, &k, err)) != SG_OK)
+			if ((st = keep_str(a, it, "Key", where, &k, err)) != SG_OK ||
+			    (st = keep_str(a, it, "Value", where, &v, err)) != SG_OK)
 				return st;
-			if ((st = opt_str(it, "Value", where, &v, err)) != SG_OK) {
-				free(k);
-				return st;
-			}
-			if (k == NULL) {
-				free(v);
+			if (k == NULL)
 				return sg_err_set(err, SG_EPARSE, "%s: Tags[%zu] has no Key", where, i);
-			}
 		}
 		g->tags[g->n_tags].key = k;
 		g->tags[g->n_tags].value = v;
@@ -124,20 +148,14 @@ new_rule(struct sg_group *g, const struct sg_rule *proto)
 {
 	struct sg_rule *r = sg_group_add_rule(g);
 
-	if (r == NULL)
-		return NULL;
-	*r = *proto;
-	r->protocol_raw = sg_strdup0(proto->protocol_raw);
-	if (proto->protocol_raw != NULL && r->protocol_raw == NULL) {
-		g->n_rules--;
-		return NULL;
-	}
+	if (r != NULL)
+		*r = *proto; /* protocol_raw is already the arena's */
 	return r;
 }
 
 static enum sg_status
-parse_perm(const cJSON *perm, enum sg_direction dir, uint32_t index, struct sg_group *g,
-           const char *where0, struct sg_error *err)
+parse_perm(struct sg_arena *a, const cJSON *perm, enum sg_direction dir, uint32_t index,
+           struct sg_group *g, const char *where0, struct sg_error *err)
 {
 	struct sg_rule base;
 	const cJSON *v, *arr, *it;
@@ -165,6 +183,9 @@ parse_perm(const cJSON *perm, enum sg_direction dir, uint32_t index, struct sg_g
 	if (!sg_protocol_parse(base.protocol_raw, &base.protocol))
 		return sg_err_set(err, SG_EPARSE, "%s: IpProtocol '%.20s' is not a protocol", where,
 		    base.protocol_raw);
+	if ((base.protocol_raw = sg_protocol_raw_copy(a, base.protocol_raw,
+	    strlen(base.protocol_raw))) == NULL)
+		return sg_err_set(err, SG_ENOMEM, "out of memory");
 	if ((st = opt_port(perm, "FromPort", where, &has_from, &base.raw_from, err)) != SG_OK ||
 	    (st = opt_port(perm, "ToPort", where, &has_to, &base.raw_to, err)) != SG_OK)
 		return st;
@@ -191,7 +212,7 @@ parse_perm(const cJSON *perm, enum sg_direction dir, uint32_t index, struct sg_g
 			return sg_err_set(err, SG_ENOMEM, "out of memory");
 		r->source = SG_SRC_CIDR4;
 		r->cidr = cidr;
-		if ((st = opt_str(it, "Description", where, &r->description, err)) != SG_OK)
+		if ((st = keep_str(a, it, "Description", where, &r->description, err)) != SG_OK)
 			return st;
 		i++;
 	}
@@ -209,7 +230,7 @@ parse_perm(const cJSON *perm, enum sg_direction dir, uint32_t index, struct sg_g
 			return sg_err_set(err, SG_ENOMEM, "out of memory");
 		r->source = SG_SRC_CIDR6;
 		r->cidr = cidr;
-		if ((st = opt_str(it, "Description", where, &r->description, err)) != SG_OK)
+		if ((st = keep_str(a, it, "Description", where, &r->description, err)) != SG_OK)
 			return st;
 		i++;
 	}
@@ -224,8 +245,8 @@ parse_perm(const cJSON *perm, enum sg_direction dir, uint32_t index, struct sg_g
 		if ((r = new_rule(g, &base)) == NULL)
 			return sg_err_set(err, SG_ENOMEM, "out of memory");
 		r->source = SG_SRC_PREFIX_LIST;
-		if ((st = opt_str(it, "PrefixListId", where, &r->prefix_list_id, err)) != SG_OK ||
-		    (st = opt_str(it, "Description", where, &r->description, err)) != SG_OK)
+		if ((st = keep_str(a, it, "PrefixListId", where, &r->prefix_list_id, err)) != SG_OK ||
+		    (st = keep_str(a, it, "Description", where, &r->description, err)) != SG_OK)
 			return st;
 		if (r->prefix_list_id == NULL)
 			return sg_err_set(err, SG_EPARSE, "%s: PrefixListIds[%zu] has no PrefixListId",
@@ -243,13 +264,13 @@ parse_perm(const cJSON *perm, enum sg_direction dir, uint32_t index, struct sg_g
 		if ((r = new_rule(g, &base)) == NULL)
 			return sg_err_set(err, SG_ENOMEM, "out of memory");
 		r->source = SG_SRC_GROUP;
-		if ((st = opt_str(it, "UserId", where, &r->ref.user_id, err)) != SG_OK ||
-		    (st = opt_str(it, "GroupId", where, &r->ref.group_id, err)) != SG_OK ||
-		    (st = opt_str(it, "GroupName", where, &r->ref.group_name, err)) != SG_OK ||
-		    (st = opt_str(it, "VpcId", where, &r->ref.vpc_id, err)) != SG_OK ||
-		    (st = opt_str(it, "VpcPeeringConnectionId", where, &r->ref.peering_id, err)) != SG_OK ||
-		    (st = opt_str(it, "PeeringStatus", where, &r->ref.peering_status, err)) != SG_OK ||
-		    (st = opt_str(it, "Description", where, &r->description, err)) != SG_OK)
+		if ((st = keep_str(a, it, "UserId", where, &r->ref.user_id, err)) != SG_OK ||
+		    (st = keep_str(a, it, "GroupId", where, &r->ref.group_id, err)) != SG_OK ||
+		    (st = keep_str(a, it, "GroupName", where, &r->ref.group_name, err)) != SG_OK ||
+		    (st = keep_str(a, it, "VpcId", where, &r->ref.vpc_id, err)) != SG_OK ||
+		    (st = keep_str(a, it, "VpcPeeringConnectionId", where, &r->ref.peering_id, err)) != SG_OK ||
+		    (st = keep_str(a, it, "PeeringStatus", where, &r->ref.peering_status, err)) != SG_OK ||
+		    (st = keep_str(a, it, "Description", where, &r->description, err)) != SG_OK)
 			return st;
 		if (r->ref.group_id == NULL && r->ref.group_name == NULL)
 			return sg_err_set(err, SG_EPARSE,
@@ -260,8 +281,8 @@ parse_perm(const cJSON *perm, enum sg_direction dir, uint32_t index, struct sg_g
 }
 
 static enum sg_status
-parse_perms(const cJSON *obj, const char *key, enum sg_direction dir, struct sg_group *g,
-            uint32_t *count, const char *where, struct sg_error *err)
+parse_perms(struct sg_arena *a, const cJSON *obj, const char *key, enum sg_direction dir,
+            struct sg_group *g, uint32_t *count, const char *where, struct sg_error *err)
 {
 	const cJSON *arr, *it;
 	uint32_t i = 0;
@@ -270,7 +291,7 @@ parse_perms(const cJSON *obj, const char *key, enum sg_direction dir, struct sg_
 	if ((st = opt_array(obj, key, where, &arr, err)) != SG_OK)
 		return st;
 	cJSON_ArrayForEach(it, arr) {
-		if ((st = parse_perm(it, dir, i, g, where, err)) != SG_OK)
+		if ((st = parse_perm(a, it, dir, i, g, where, err)) != SG_OK)
 			return st;
 		i++;
 	}
@@ -290,30 +311,30 @@ sg_record_json_group(const struct cJSON *obj, const char *region, struct sg_inve
 	g = sg_inventory_add_group(inv);
 	if (g == NULL)
 		return sg_err_set(err, SG_ENOMEM, "out of memory");
-	if ((st = opt_str(obj, "GroupId", where, &g->group_id, err)) != SG_OK ||
-	    (st = opt_str(obj, "GroupName", where, &g->group_name, err)) != SG_OK ||
-	    (st = opt_str(obj, "Description", where, &g->description, err)) != SG_OK ||
-	    (st = opt_str(obj, "VpcId", where, &g->vpc_id, err)) != SG_OK ||
-	    (st = opt_str(obj, "OwnerId", where, &g->account_id, err)) != SG_OK)
+	if ((st = keep_str(&inv->strings, obj, "GroupId", where, &g->group_id, err)) != SG_OK ||
+	    (st = keep_str(&inv->strings, obj, "GroupName", where, &g->group_name, err)) != SG_OK ||
+	    (st = keep_str(&inv->strings, obj, "Description", where, &g->description, err)) != SG_OK ||
+	    (st = keep_str(&inv->strings, obj, "VpcId", where, &g->vpc_id, err)) != SG_OK ||
+	    (st = keep_str(&inv->strings, obj, "OwnerId", where, &g->account_id, err)) != SG_OK)
 		goto fail;
 	if (g->group_id == NULL) {
 		st = sg_err_set(err, SG_EPARSE, "%s: security group has no GroupId", where);
 		goto fail;
 	}
-	if (region != NULL && (g->region = strdup(region)) == NULL) {
+	if (region != NULL && (g->region = sg_arena_strdup(&inv->strings, region)) == NULL) {
 		st = sg_err_set(err, SG_ENOMEM, "out of memory");
 		goto fail;
 	}
 	if (g->account_id == NULL && inv->account_id != NULL &&
-	    (g->account_id = strdup(inv->account_id)) == NULL) {
+	    (g->account_id = sg_arena_strdup(&inv->strings, inv->account_id)) == NULL) {
 		st = sg_err_set(err, SG_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((st = parse_tags(obj, g, where, err)) != SG_OK ||
-	    (st = parse_perms(obj, "IpPermissions", SG_INGRESS, g, &g->n_ingress_perms, where,
-	    err)) != SG_OK ||
-	    (st = parse_perms(obj, "IpPermissionsEgress", SG_EGRESS, g, &g->n_egress_perms, where,
-	    err)) != SG_OK)
+	if ((st = parse_tags(&inv->strings, obj, g, where, err)) != SG_OK ||
+	    (st = parse_perms(&inv->strings, obj, "IpPermissions", SG_INGRESS, g,
+	    &g->n_ingress_perms, where, err)) != SG_OK ||
+	    (st = parse_perms(&inv->strings, obj, "IpPermissionsEgress", SG_EGRESS, g,
+	    &g->n_egress_perms, where, err)) != SG_OK)
 		goto fail;
 	return SG_OK;
 fail:

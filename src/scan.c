@@ -1100,7 +1100,6 @@ merge(struct scan *s, struct sg_inventory *inv, struct sg_error *err)
 	for (i = 0; i < s->n_jobs; i++) {
 		struct region_job *rj = &s->jobs[i];
 		struct sg_region_coverage *cov = sg_inventory_add_region(inv, rj->name);
-		size_t rules = 0;
 
 		if (cov == NULL)
 			return sg_err_set(err, SG_ENOMEM, "out of memory");
@@ -1132,29 +1131,11 @@ merge(struct scan *s, struct sg_inventory *inv, struct sg_error *err)
 			    "(the groups are complete; findings show the attachment as unknown): %s",
 			    rj->name, rj->eni_error);
 		}
-		for (k = 0; k < rj->inv->n_groups; k++) {
-			struct sg_group *g = sg_inventory_add_group(inv);
-			if (g == NULL)
-				return sg_err_set(err, SG_ENOMEM, "out of memory");
-			*g = rj->inv->groups[k];
-			memset(&rj->inv->groups[k], 0, sizeof(rj->inv->groups[k]));
-			rules += g->n_rules;
-		}
-		cov->groups = rj->inv->n_groups;
-		cov->rules = rules;
-		rj->inv->n_groups = 0;
 		if (rj->inv->n_prefix_lists > 1)
 			qsort(rj->inv->prefix_lists, rj->inv->n_prefix_lists,
 			    sizeof(rj->inv->prefix_lists[0]), cmp_pl);
-		for (k = 0; k < rj->inv->n_prefix_lists; k++) {
-			struct sg_prefix_list *pl = sg_inventory_add_prefix_list(inv);
-			if (pl == NULL)
-				return sg_err_set(err, SG_ENOMEM, "out of memory");
-			*pl = rj->inv->prefix_lists[k];
-			memset(&rj->inv->prefix_lists[k], 0, sizeof(rj->inv->prefix_lists[k]));
-		}
-		cov->prefix_lists = rj->inv->n_prefix_lists;
-		rj->inv->n_prefix_lists = 0;
+		if (!sg_inventory_move_records(inv, rj->inv, cov))
+			return sg_err_set(err, SG_ENOMEM, "out of memory");
 	}
 	sg_inventory_sort(inv);
 	return SG_OK;

@@ -263,7 +263,7 @@ unresolved_prefix_list_makes_incomplete(void **state)
 	r->raw_from = r->raw_to = 22;
 	assert_true(sg_rule_normalize(r, NULL));
 	r->source = SG_SRC_PREFIX_LIST;
-	r->prefix_list_id = strdup("pl-0notscanned");
+	r->prefix_list_id = sg_arena_strdup(&clean->strings, "pl-0notscanned");
 	res = eval(clean, ps, NULL, &all);
 	assert_int_equal(res->pci.verdict, SG_PCIV_INCOMPLETE);
 	assert_int_equal(res->n_unknown, 1);

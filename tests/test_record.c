@@ -308,11 +308,11 @@ inventory_lifetime(void **state)
 		g = sg_inventory_add_group(inv);
 		assert_non_null(g);
 		snprintf(id, sizeof(id), "sg-%04d", 19 - i);
-		g->group_id = strdup(id);
-		g->region = strdup(i % 2 ? "us-east-1" : "eu-west-1");
+		g->group_id = sg_arena_strdup(&inv->strings, id);
+		g->region = sg_arena_strdup(&inv->strings, i % 2 ? "us-east-1" : "eu-west-1");
 		r = sg_group_add_rule(g);
 		assert_non_null(r);
-		r->description = strdup("x");
+		r->description = sg_arena_strdup(&inv->strings, "x");
 		assert_int_equal(g->eni_count, -1);
 	}
 	assert_non_null(sg_inventory_add_region(inv, "eu-west-1"));
