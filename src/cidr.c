@@ -30,6 +30,42 @@ clear_host_bits(struct sg_cidr *c)
 	c->had_host_bits = had;
 }
 
+/*
+ * Dotted-quad IPv4 exactly as inet_pton(AF_INET) takes it: four decimal
+ * octets 0..255, no leading zeros ("010" is refused), nothing else. Written
+ * out because the parser meets one per IPv4 rule and inet_pton wants a
+ * NUL-terminated copy (tests/test_record.c compares the two).
+ */
+static bool
+parse_ipv4(const char *p, size_t n, uint8_t out[4])
+{
+	unsigned octet = 0, octets = 0, digits = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		if (ch >= '0' && ch <= '9') {
+			if (digits > 0 && octet == 0)
+				return false; /* a leading zero */
+			octet = octet * 10 + (unsigned)(ch - '0');
+			if (octet > 255)
+				return false;
+			digits++;
+		} else if (ch == '.') {
+			if (digits == 0 || octets == 3)
+				return false;
+			out[octets++] = (uint8_t)octet;
+			octet = digits = 0;
+		} else {
+			return false;
+		}
+	}
+	if (digits == 0 || octets != 3)
+		return false;
+	out[3] = (uint8_t)octet;
+	return true;
+}
+
 bool
 sg_cidr_parse(struct sg_str text, int family, struct sg_cidr *out)
 {
@@ -47,15 +83,18 @@ sg_cidr_parse(struct sg_str text, int family, struct sg_cidr *out)
 	alen = (size_t)(slash - text.p);
 	if (alen == 0 || alen >= sizeof(addr))
 		return false;
-	memcpy(addr, text.p, alen);
-	addr[alen] = '\0';
 	memset(&c, 0, sizeof(c));
-	if (family != 6 && inet_pton(AF_INET, addr, c.addr) == 1)
+	if (family != 6 && parse_ipv4(text.p, alen, c.addr)) {
 		c.family = 4;
-	else if (family != 4 && strchr(addr, ':') != NULL && inet_pton(AF_INET6, addr, c.addr) == 1)
-		c.family = 6;
-	else
-		return false;
+	} else {
+		memcpy(addr, text.p, alen);
+		addr[alen] = '\0';
+		if (family != 4 && strchr(addr, ':') != NULL &&
+		    inet_pton(AF_INET6, addr, c.addr) == 1)
+			c.family = 6;
+		else
+			return false;
+	}
 	{
 		struct sg_str ps = { slash + 1, text.len - alen - 1 };
 		if (ps.len == 0 || ps.len > 3 || ps.p[0] == '-')

@@ -219,6 +219,7 @@ struct ctx {
 	xmlTextReaderPtr reader;
 	const xmlChar *iname[N_EDGES]; /* edges[i].name interned */
 	unsigned short first[ST_COUNT], last[ST_COUNT]; /* edge index range per parent */
+	unsigned short hint[ST_COUNT]; /* per parent: the edge to try first */
 	const xmlChar *iroot;
 
 	struct frame stack[SG_EC2_MAX_DEPTH + 1];
@@ -328,9 +329,16 @@ line_no(struct ctx *c)
 	return line > 0 && line < 65535 ? (int)line : 0;
 }
 
+/*
+ * Error paths are kept out of line (COLD): their message buffers would
+ * otherwise give every hot function they are inlined into a stack canary
+ * to check on each element.
+ */
+#define COLD __attribute__((cold, noinline))
+
 /* Set the first error, prefixed with "region Action page N: ". */
 static enum sg_status fail(struct ctx *c, enum sg_status st, const char *fmt, ...)
-    SG_PRINTF(3, 4);
+    SG_PRINTF(3, 4) COLD;
 static enum sg_status
 fail(struct ctx *c, enum sg_status st, const char *fmt, ...)
 {
@@ -545,6 +553,8 @@ ctx_dispose(struct ctx *c)
 
 /* ---- values -------------------------------------------------------------- */
 
+static const struct sg_rule zero_rule;
+
 /* The element's text without surrounding ASCII white space (for numbers, CIDRs). */
 static struct sg_str
 trimmed(const struct ctx *c)
@@ -585,7 +595,7 @@ keep_text(struct ctx *c, const char **slot, const xmlChar *name)
 	return SG_OK;
 }
 
-static enum sg_status
+static COLD enum sg_status
 bad_value(struct ctx *c, const xmlChar *name, const char *what)
 {
 	char q[80];
@@ -621,6 +631,30 @@ set_cidr(struct ctx *c, const xmlChar *name, int family, struct sg_cidr *out, bo
 		return bad_value(c, name, family == 4 ? "an IPv4 CIDR" :
 		    family == 6 ? "an IPv6 CIDR" : "a CIDR");
 	*has = true;
+	return SG_OK;
+}
+
+/*
+ * A prefix list entry's CIDR. Out of line (like every helper with a local
+ * whose address is taken): set_field is inlined into the per-element path,
+ * and such a local would give that path a stack canary to check each time.
+ */
+static __attribute__((noinline)) enum sg_status
+add_entry(struct ctx *c, const xmlChar *name)
+{
+	struct sg_cidr cidr;
+
+	if (set_cidr(c, name, 0, &cidr, &c->entry_has_cidr) != SG_OK)
+		return c->status;
+	if (c->n_entries == c->entries_cap) {
+		size_t ncap = c->entries_cap ? c->entries_cap * 2 : 16;
+		void *np = realloc(c->entries, ncap * sizeof(*c->entries));
+		if (np == NULL)
+			return fail(c, SG_ENOMEM, "out of memory");
+		c->entries = np;
+		c->entries_cap = ncap;
+	}
+	c->entries[c->n_entries++] = cidr;
 	return SG_OK;
 }
 
@@ -721,21 +755,8 @@ set_field(struct ctx *c, enum fld f, const xmlChar *name)
 			return bad_value(c, name, "a prefix list id");
 		return dup_text(c, &c->cur_pl.id, name);
 	case F_MPL_NAME: return dup_text(c, &c->cur_pl.name, name);
-	case F_E_CIDR: {
-		struct sg_cidr cidr;
-		if (set_cidr(c, name, 0, &cidr, &c->entry_has_cidr) != SG_OK)
-			return c->status;
-		if (c->n_entries == c->entries_cap) {
-			size_t ncap = c->entries_cap ? c->entries_cap * 2 : 16;
-			void *np = realloc(c->entries, ncap * sizeof(*c->entries));
-			if (np == NULL)
-				return fail(c, SG_ENOMEM, "out of memory");
-			c->entries = np;
-			c->entries_cap = ncap;
-		}
-		c->entries[c->n_entries++] = cidr;
-		return SG_OK;
-	}
+	case F_E_CIDR:
+		return add_entry(c, name);
 	}
 	return SG_OK;
 }
@@ -774,7 +795,7 @@ begin(struct ctx *c, enum st st, const struct frame *parent)
 			c->scratch_cap = ncap;
 		}
 		r = &c->scratch[c->n_scratch++];
-		memset(r, 0, sizeof(*r));
+		*r = zero_rule; /* a copy, not memset: no `rep stos` start-up per source */
 		r->source = st == ST_PAIR ? SG_SRC_GROUP : st == ST_V4 ? SG_SRC_CIDR4 :
 		    st == ST_V6 ? SG_SRC_CIDR6 : SG_SRC_PREFIX_LIST;
 		c->src_has_value = false;
@@ -805,23 +826,44 @@ begin(struct ctx *c, enum st st, const struct frame *parent)
 	}
 }
 
-/* Complete the permission's rules (one per source): protocol and ports normalized. */
-static enum sg_status
+static COLD enum sg_status
+bad_protocol(struct ctx *c)
+{
+	char q[80];
+
+	quote(c->proto, c->proto_len, q, sizeof(q));
+	return fail(c, SG_EPARSE, "<ipProtocol> '%s' is not a protocol", q);
+}
+
+/* sg_rule_normalize refused the rule: run it again for its message. */
+static COLD enum sg_status
+bad_ports(struct ctx *c, struct sg_rule *tmpl)
+{
+	struct sg_error nerr;
+
+	sg_err_init(&nerr);
+	(void)sg_rule_normalize(tmpl, &nerr);
+	return fail(c, SG_EPARSE, "%s", nerr.msg);
+}
+
+/*
+ * Complete the permission's rules (one per source): protocol and ports
+ * normalized. Out of line: its template rule's address is taken (see
+ * add_entry), and it runs once per permission, not per element.
+ */
+static __attribute__((noinline)) enum sg_status
 finish_perm(struct ctx *c)
 {
-	struct sg_rule tmpl;
-	char q[80];
+	struct sg_rule tmpl; /* only what sg_rule_normalize reads and writes */
 	uint32_t index;
 	size_t i;
 
 	if (!c->has_proto)
 		return fail(c, SG_EPARSE, "an <ipPermissions%s> item has no <ipProtocol>",
 		    c->dir == SG_EGRESS ? "Egress" : "");
-	memset(&tmpl, 0, sizeof(tmpl));
-	if (!sg_protocol_parse(c->proto, &tmpl.protocol)) {
-		quote(c->proto, c->proto_len, q, sizeof(q));
-		return fail(c, SG_EPARSE, "<ipProtocol> '%s' is not a protocol", q);
-	}
+	tmpl.protocol_raw = NULL;
+	if (!sg_protocol_parse(c->proto, &tmpl.protocol))
+		return bad_protocol(c);
 	if (c->has_from != c->has_to)
 		return fail(c, SG_EPARSE, "<%s> without <%s> in a permission",
 		    c->has_from ? "fromPort" : "toPort", c->has_from ? "toPort" : "fromPort");
@@ -829,12 +871,8 @@ finish_perm(struct ctx *c)
 	tmpl.raw_from = c->has_from ? (int)c->from : 0;
 	tmpl.raw_to = c->has_to ? (int)c->to : 0;
 	/* No error record on the hot path: only a failure needs the message. */
-	if (!sg_rule_normalize(&tmpl, NULL)) {
-		struct sg_error nerr;
-		sg_err_init(&nerr);
-		(void)sg_rule_normalize(&tmpl, &nerr);
-		return fail(c, SG_EPARSE, "%s", nerr.msg);
-	}
+	if (!sg_rule_normalize(&tmpl, NULL))
+		return bad_ports(c, &tmpl);
 	index = c->dir == SG_EGRESS ? c->g.n_egress_perms++ : c->g.n_ingress_perms++;
 	c->perms++;
 	if (c->perm_first < c->n_scratch &&
@@ -968,9 +1006,10 @@ finish_region(struct ctx *c)
 static enum sg_status
 end(struct ctx *c, const struct frame *f)
 {
-	switch (f->st) {
-	case ST_TEXT:
+	/* Most ends are a scalar's: tested first, outside the jump table. */
+	if (f->st == ST_TEXT)
 		return set_field(c, f->fld, f->name);
+	switch (f->st) {
 	case ST_GROUP:
 		return finish_group(c);
 	case ST_PERM:
@@ -1063,6 +1102,34 @@ pop(struct ctx *c)
  * An element starts. `name` is the node's local name, interned in the
  * reader's dictionary (what xmlTextReaderConstLocalName returns for an element).
  */
+/* The document's root element: once, and only the one this kind expects. */
+static COLD enum sg_status
+on_root(struct ctx *c, const xmlChar *name)
+{
+	const xmlChar *ns;
+	char q[80];
+
+	if (c->root_seen)
+		return fail(c, SG_EPARSE, "more than one root element");
+	c->root_seen = true;
+	if (name != c->iroot) {
+		quote((const char *)name, strlen((const char *)name), q, sizeof(q));
+		if (strcmp(q, "Response") == 0 || strcmp(q, "ErrorResponse") == 0)
+			return fail(c, SG_EPARSE, "the service sent an error document <%s> "
+			    "where <%s> was expected", q, kinds[c->kind].root);
+		return fail(c, SG_EPARSE, "root element <%s> is not <%s>", q,
+		    kinds[c->kind].root);
+	}
+	ns = xmlTextReaderConstNamespaceUri(c->reader);
+	if (ns != NULL && strncmp((const char *)ns, EC2_NS_PREFIX,
+	    sizeof(EC2_NS_PREFIX) - 1) != 0) {
+		quote((const char *)ns, strlen((const char *)ns), q, sizeof(q));
+		return fail(c, SG_EPARSE, "root element is in namespace '%s', not EC2's "
+		    "(" EC2_NS_PREFIX "...)", q);
+	}
+	return push(c, kinds[c->kind].st, F_NONE, name);
+}
+
 static enum sg_status
 on_element(struct ctx *c, const xmlChar *name)
 {
@@ -1071,38 +1138,26 @@ on_element(struct ctx *c, const xmlChar *name)
 
 	if (name == NULL)
 		return fail(c, SG_ENOMEM, "out of memory");
-	if (c->depth == 0) {
-		const xmlChar *ns;
-		char q[80];
-
-		if (c->root_seen)
-			return fail(c, SG_EPARSE, "more than one root element");
-		c->root_seen = true;
-		if (name != c->iroot) {
-			quote((const char *)name, strlen((const char *)name), q, sizeof(q));
-			if (strcmp(q, "Response") == 0 || strcmp(q, "ErrorResponse") == 0)
-				return fail(c, SG_EPARSE, "the service sent an error document <%s> "
-				    "where <%s> was expected", q, kinds[c->kind].root);
-			return fail(c, SG_EPARSE, "root element <%s> is not <%s>", q,
-			    kinds[c->kind].root);
-		}
-		ns = xmlTextReaderConstNamespaceUri(c->reader);
-		if (ns != NULL && strncmp((const char *)ns, EC2_NS_PREFIX,
-		    sizeof(EC2_NS_PREFIX) - 1) != 0) {
-			quote((const char *)ns, strlen((const char *)ns), q, sizeof(q));
-			return fail(c, SG_EPARSE, "root element is in namespace '%s', not EC2's "
-			    "(" EC2_NS_PREFIX "...)", q);
-		}
-		return push(c, kinds[c->kind].st, F_NONE, name);
-	}
+	if (c->depth == 0)
+		return on_root(c, name);
 	pst = c->stack[c->depth - 1].st;
 	if (pst == ST_TEXT)
 		return fail(c, SG_EPARSE, "element <%s> inside <%s>, which holds text only",
 		    (const char *)name, (const char *)c->stack[c->depth - 1].name);
-	if (pst != ST_SKIP)
-		for (i = c->first[pst]; i < c->last[pst]; i++)
-			if (c->iname[i] == name)
-				return push(c, edges[i].child, edges[i].fld, name);
+	if (pst != ST_SKIP) {
+		/*
+		 * EC2 sends an object's children in one order: try the edge after
+		 * the last one matched under this parent first, then them all.
+		 */
+		i = c->hint[pst];
+		if (i >= c->last[pst] || c->iname[i] != name)
+			for (i = c->first[pst]; i < c->last[pst] && c->iname[i] != name; i++)
+				;
+		if (i < c->last[pst]) {
+			c->hint[pst] = (unsigned short)(i + 1 < c->last[pst] ? i + 1 : c->first[pst]);
+			return push(c, edges[i].child, edges[i].fld, name);
+		}
+	}
 	return push(c, ST_SKIP, F_NONE, name);
 }
 
@@ -1158,6 +1213,8 @@ ctx_init(struct ctx *c, enum kind kind, const struct sg_ec2_where *where, struct
 			c->first[p] = (unsigned short)i;
 		c->last[p] = (unsigned short)(i + 1);
 	}
+	for (i = 0; i < ST_COUNT; i++)
+		c->hint[i] = c->first[i];
 	return SG_OK;
 }
 

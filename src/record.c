@@ -29,6 +29,13 @@ sg_protocol_parse(const char *text, int *out)
 
 	if (text == NULL)
 		return false;
+	/* What EC2 sends, as it sends it, first (one per permission parsed). */
+	switch (text[0]) {
+	case 't': if (strcmp(text, "tcp") == 0) { *out = SG_PROTO_TCP; return true; } break;
+	case 'u': if (strcmp(text, "udp") == 0) { *out = SG_PROTO_UDP; return true; } break;
+	case '-': if (strcmp(text, "-1") == 0) { *out = SG_PROTO_ALL; return true; } break;
+	default: break;
+	}
 	for (i = 0; i < sizeof(protocol_names) / sizeof(protocol_names[0]); i++) {
 		if (strcasecmp(text, protocol_names[i].name) == 0) {
 			*out = protocol_names[i].number;

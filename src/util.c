@@ -134,7 +134,8 @@ sg_parse_long(struct sg_str s, long min, long max, long *out)
 		unsigned char c = (unsigned char)s.p[i];
 		if (c < '0' || c > '9')
 			return false;
-		if (v > (LONG_MAX - (c - '0')) / 10)
+		/* 18 digits always fit in a long: check for overflow only past them. */
+		if (i >= 18 && v > (LONG_MAX - (c - '0')) / 10)
 			return false;
 		v = v * 10 + (c - '0');
 	}

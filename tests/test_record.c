@@ -8,9 +8,70 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+
 #include "sg_cidr.h"
 #include "sg_exposure.h"
 #include "sg_record.h"
+
+/*
+ * sg_cidr_parse reads IPv4 itself: it must take exactly what inet_pton
+ * takes. Random short strings over digits and dots (and a few others),
+ * each with "/32", against inet_pton(AF_INET).
+ */
+static void
+cidr_ipv4_agrees_with_inet_pton(void **state)
+{
+	static const char alphabet[] = "0123456789....0125x /";
+	uint32_t seed = 12345;
+	unsigned agree_ok = 0, n;
+
+	(void)state;
+	for (n = 0; n < 200000; n++) {
+		char addr[24], text[32];
+		unsigned char want[4];
+		struct sg_cidr c;
+		size_t len, i;
+		int ok;
+
+		seed = seed * 1103515245u + 12345u;
+		len = 1 + (seed >> 16) % 17;
+		for (i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			addr[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		addr[len] = '\0';
+		if (strchr(addr, '/') != NULL)
+			continue;
+		snprintf(text, sizeof(text), "%s/32", addr);
+		ok = inet_pton(AF_INET, addr, want) == 1;
+		if (ok != sg_cidr_parse(sg_str_from(text), 4, &c))
+			fail_msg("'%s': inet_pton says %d, sg_cidr_parse the opposite", addr, ok);
+		if (ok) {
+			assert_memory_equal(c.addr, want, 4);
+			agree_ok++;
+		}
+	}
+	/* The alphabet makes valid addresses common enough to compare bytes. */
+	assert_true(agree_ok > 100);
+	/* And the classic edges. */
+	{
+		static const char *const cases[] = { "1.2.3.4", "255.255.255.255", "0.0.0.0",
+			"256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1..2.3", ".1.2.3",
+			"1.2.3.", "1.2.3.00", "1.2.3.0", "1.2.3.4 ", " 1.2.3.4", "1.2.3.-4" };
+		size_t i;
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			char text[40];
+			unsigned char want[4];
+			struct sg_cidr c;
+			int ok = inet_pton(AF_INET, cases[i], want) == 1;
+			snprintf(text, sizeof(text), "%s/32", cases[i]);
+			if (ok != sg_cidr_parse(sg_str_from(text), 4, &c))
+				fail_msg("'%s': inet_pton says %d, sg_cidr_parse the opposite",
+				    cases[i], ok);
+		}
+	}
+}
 
 static void
 cidr_parse_table(void **state)
@@ -137,7 +198,8 @@ protocol_names_and_numbers(void **state)
 		{ "tcp", 1, 6 }, { "TCP", 1, 6 }, { "6", 1, 6 }, { "udp", 1, 17 }, { "17", 1, 17 },
 		{ "icmp", 1, 1 }, { "icmpv6", 1, 58 }, { "58", 1, 58 }, { "-1", 1, SG_PROTO_ALL },
 		{ "all", 1, SG_PROTO_ALL }, { "47", 1, 47 }, { "256", 0, 0 }, { "-2", 0, 0 },
-		{ "gre", 0, 0 }, { "", 0, 0 },
+		{ "gre", 0, 0 }, { "", 0, 0 }, { "tcpx", 0, 0 }, { "-1 ", 0, 0 }, { "-10", 0, 0 },
+		{ "Udp", 1, 17 },
 	};
 	size_t i;
 	char buf[8];
@@ -333,6 +395,7 @@ main(void)
 		cmocka_unit_test(cidr_parse_table),
 		cmocka_unit_test(cidr_union_effectively_open),
 		cmocka_unit_test(cidr_public_and_contains),
+		cmocka_unit_test(cidr_ipv4_agrees_with_inet_pton),
 		cmocka_unit_test(protocol_names_and_numbers),
 		cmocka_unit_test(normalize_table),
 		cmocka_unit_test(exposure_scores_the_cases),
