@@ -1221,11 +1221,28 @@ ctx_init(struct ctx *c, enum kind kind, const struct sg_ec2_where *where, struct
 static enum sg_status
 walk(struct ctx *c)
 {
+	bool reach[ST_COUNT] = { false }, changed;
 	unsigned i;
 	int ret = 0;
 
 	xmlTextReaderSetStructuredErrorHandler(c->reader, on_xml_error, c);
+	/*
+	 * Intern the names of this kind's elements only: every name added to
+	 * the reader's dictionary lengthens the chains libxml2 walks for each
+	 * element it reads. Others stay NULL, which no element name is.
+	 */
+	reach[kinds[c->kind].st] = true;
+	for (changed = true; changed;) {
+		changed = false;
+		for (i = 0; i < N_EDGES; i++)
+			if (reach[edges[i].parent] && !reach[edges[i].child]) {
+				reach[edges[i].child] = true;
+				changed = true;
+			}
+	}
 	for (i = 0; i < N_EDGES; i++) {
+		if (!reach[edges[i].parent])
+			continue;
 		c->iname[i] = xmlTextReaderConstString(c->reader, (const xmlChar *)edges[i].name);
 		if (c->iname[i] == NULL)
 			return fail(c, SG_ENOMEM, "out of memory");
