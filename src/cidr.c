@@ -66,6 +66,64 @@ parse_ipv4(const char *p, size_t n, uint8_t out[4])
 	return true;
 }
 
+/*
+ * "a.b.c.d/n" in one pass, with the same rules as parse_ipv4 and the prefix
+ * check below (1..3 digits, leading zeros allowed, at most 32). The parser
+ * meets one per IPv4 rule: the general path (memchr, sg_parse_long, a
+ * byte-wise host-bit loop) costs several times more. false for anything
+ * else, which the general path then decides.
+ */
+static bool
+parse_ipv4_cidr(const char *p, size_t n, struct sg_cidr *out)
+{
+	uint32_t addr = 0, mask;
+	unsigned octet = 0, octets = 0, digits = 0, prefix = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		if (ch >= '0' && ch <= '9') {
+			if (digits > 0 && octet == 0)
+				return false; /* a leading zero */
+			octet = octet * 10 + (unsigned)(ch - '0');
+			if (octet > 255)
+				return false;
+			digits++;
+		} else if (ch == '.' || ch == '/') {
+			if (digits == 0 || (ch == '.') != (octets < 3))
+				return false;
+			addr = addr << 8 | octet;
+			octet = digits = 0;
+			if (++octets == 4)
+				break;
+		} else {
+			return false;
+		}
+	}
+	/* The prefix: what follows the '/'. */
+	if (octets != 4 || n - ++i == 0 || n - i > 3)
+		return false;
+	for (; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		if (ch < '0' || ch > '9')
+			return false;
+		prefix = prefix * 10 + (unsigned)(ch - '0');
+	}
+	if (prefix > 32)
+		return false;
+	mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+	memset(out, 0, sizeof(*out));
+	out->family = 4;
+	out->prefix = (uint8_t)prefix;
+	out->had_host_bits = (addr & ~mask) != 0;
+	addr &= mask;
+	out->addr[0] = (uint8_t)(addr >> 24);
+	out->addr[1] = (uint8_t)(addr >> 16);
+	out->addr[2] = (uint8_t)(addr >> 8);
+	out->addr[3] = (uint8_t)addr;
+	return true;
+}
+
 bool
 sg_cidr_parse(struct sg_str text, int family, struct sg_cidr *out)
 {
@@ -77,6 +135,8 @@ sg_cidr_parse(struct sg_str text, int family, struct sg_cidr *out)
 
 	if (text.len == 0 || text.len >= sizeof(addr) + 5)
 		return false;
+	if (family != 6 && parse_ipv4_cidr(text.p, text.len, out))
+		return true;
 	slash = memchr(text.p, '/', text.len);
 	if (slash == NULL)
 		return false;
