@@ -662,8 +662,12 @@ add_entry(struct ctx *c, const xmlChar *name)
 static enum sg_status
 set_field(struct ctx *c, enum fld f, const xmlChar *name)
 {
-	struct sg_rule *s = cur_src(c);
-
+	/*
+	 * The source's fields arrive only inside a source element, whose begin
+	 * made the last scratch rule: found in the cases that use it, not for
+	 * every field.
+	 */
+#define S (&c->scratch[c->n_scratch - 1])
 	switch (f) {
 	case F_NONE:
 		return SG_OK;
@@ -689,7 +693,8 @@ set_field(struct ctx *c, enum fld f, const xmlChar *name)
 	case F_P_PROTO:
 		if (c->has_proto)
 			return fail(c, SG_EPARSE, "<ipProtocol> appears twice in one object");
-		if (c->text_len >= sizeof(c->proto) || memchr(c->text, '\0', c->text_len))
+		/* No NUL to look for: on_text takes each text node up to its first. */
+		if (c->text_len >= sizeof(c->proto))
 			return bad_value(c, name, "a protocol");
 		memcpy(c->proto, c->text, c->text_len + 1);
 		c->proto_len = c->text_len;
@@ -697,23 +702,23 @@ set_field(struct ctx *c, enum fld f, const xmlChar *name)
 		return SG_OK;
 	case F_P_FROM: return set_port(c, name, &c->has_from, &c->from);
 	case F_P_TO: return set_port(c, name, &c->has_to, &c->to);
-	case F_PAIR_USER: return keep_text(c, &s->ref.user_id, name);
-	case F_PAIR_GID: return keep_text(c, &s->ref.group_id, name);
-	case F_PAIR_GNAME: return keep_text(c, &s->ref.group_name, name);
-	case F_PAIR_VPC: return keep_text(c, &s->ref.vpc_id, name);
-	case F_PAIR_PCX: return keep_text(c, &s->ref.peering_id, name);
-	case F_PAIR_PSTATUS: return keep_text(c, &s->ref.peering_status, name);
+	case F_PAIR_USER: return keep_text(c, &S->ref.user_id, name);
+	case F_PAIR_GID: return keep_text(c, &S->ref.group_id, name);
+	case F_PAIR_GNAME: return keep_text(c, &S->ref.group_name, name);
+	case F_PAIR_VPC: return keep_text(c, &S->ref.vpc_id, name);
+	case F_PAIR_PCX: return keep_text(c, &S->ref.peering_id, name);
+	case F_PAIR_PSTATUS: return keep_text(c, &S->ref.peering_status, name);
 	case F_SRC_DESC:
 		if (c->kind == K_PLE)
 			return SG_OK; /* entry descriptions are not kept in the model */
-		return keep_text(c, &s->description, name);
-	case F_V4_CIDR: return set_cidr(c, name, 4, &s->cidr, &c->src_has_value);
-	case F_V6_CIDR: return set_cidr(c, name, 6, &s->cidr, &c->src_has_value);
+		return keep_text(c, &S->description, name);
+	case F_V4_CIDR: return set_cidr(c, name, 4, &S->cidr, &c->src_has_value);
+	case F_V6_CIDR: return set_cidr(c, name, 6, &S->cidr, &c->src_has_value);
 	case F_PL_ID:
 		if (c->text_len == 0)
 			return bad_value(c, name, "a prefix list id");
 		c->src_has_value = true;
-		return keep_text(c, &s->prefix_list_id, name);
+		return keep_text(c, &S->prefix_list_id, name);
 	case F_TAG_KEY:
 		c->tag.has_key = true;
 		return keep_text(c, &c->tag.key, name);
@@ -758,6 +763,7 @@ set_field(struct ctx *c, enum fld f, const xmlChar *name)
 	case F_E_CIDR:
 		return add_entry(c, name);
 	}
+#undef S
 	return SG_OK;
 }
 
@@ -1082,8 +1088,11 @@ push(struct ctx *c, enum st st, enum fld fld, const xmlChar *name)
 	c->stack[c->depth].name = name;
 	c->stack[c->depth].node = NULL;
 	c->depth++;
-	if (st == ST_TEXT)
+	if (st == ST_TEXT) {
+		/* Most elements are scalars: nothing to begin, no jump table. */
 		c->text_len = 0;
+		return SG_OK;
+	}
 	return begin(c, st, c->depth >= 2 ? &c->stack[c->depth - 2] : NULL);
 }
 
@@ -1272,7 +1281,12 @@ walk(struct ctx *c)
 				pop(c);
 			else if (on_element(c, n->name) == SG_OK) {
 				c->stack[c->depth - 1].node = n;
-				if (xmlTextReaderIsEmptyElement(c->reader))
+				/*
+				 * An element with a child already read is not empty
+				 * (the reader's own first test): ask it only about the
+				 * others, sparing a call on most starts.
+				 */
+				if (n->children == NULL && xmlTextReaderIsEmptyElement(c->reader))
 					pop(c);
 			}
 			break;

@@ -52,12 +52,15 @@ const char *
 sg_protocol_raw_copy(struct sg_arena *a, const char *text, size_t n)
 {
 	/* What EC2 sends nearly always: shared literals, no copy. */
-	static const char *const common[] = { "tcp", "udp", "-1", "icmp", "icmpv6" };
+	static const struct {
+		const char *s;
+		size_t n; /* strlen(s), said once here rather than per call */
+	} common[] = { { "tcp", 3 }, { "udp", 3 }, { "-1", 2 }, { "icmp", 4 }, { "icmpv6", 6 } };
 	size_t i;
 
 	for (i = 0; i < sizeof(common) / sizeof(common[0]); i++)
-		if (strlen(common[i]) == n && memcmp(common[i], text, n) == 0)
-			return common[i];
+		if (common[i].n == n && memcmp(common[i].s, text, n) == 0)
+			return common[i].s;
 	return sg_arena_strndup(a, text, n);
 }
 
