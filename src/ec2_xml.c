@@ -6,8 +6,9 @@
  * engine keeps a stack of frames as libxml2's reader walks the document, so
  * a name is only ever looked up among the children its parent may have.
  * Element names are compared as pointers: the reader interns every name in
- * its dictionary, and the table's names are interned in the same dictionary
- * when a parse starts (xmlTextReaderConstString).
+ * its dictionary, and an edge remembers the reader's pointer for its name
+ * the first time an element of that name comes under its parent
+ * (learn_name).
  *
  * Objects (a group, a permission, a source, a tag, a region, an entry) begin
  * when their element opens and are finished when it closes, because EC2 does
@@ -217,10 +218,9 @@ struct ctx {
 	struct sg_error *err;
 	enum sg_status status;
 	xmlTextReaderPtr reader;
-	const xmlChar *iname[N_EDGES]; /* edges[i].name interned */
+	const xmlChar *iname[N_EDGES]; /* edges[i].name as the reader interned it; NULL until met */
 	unsigned short first[ST_COUNT], last[ST_COUNT]; /* edge index range per parent */
 	unsigned short hint[ST_COUNT]; /* per parent: the edge to try first */
-	const xmlChar *iroot;
 
 	struct frame stack[SG_EC2_MAX_DEPTH + 1];
 	int depth; /* frames in use */
@@ -1121,7 +1121,7 @@ on_root(struct ctx *c, const xmlChar *name)
 	if (c->root_seen)
 		return fail(c, SG_EPARSE, "more than one root element");
 	c->root_seen = true;
-	if (name != c->iroot) {
+	if (strcmp((const char *)name, kinds[c->kind].root) != 0) {
 		quote((const char *)name, strlen((const char *)name), q, sizeof(q));
 		if (strcmp(q, "Response") == 0 || strcmp(q, "ErrorResponse") == 0)
 			return fail(c, SG_EPARSE, "the service sent an error document <%s> "
@@ -1137,6 +1137,28 @@ on_root(struct ctx *c, const xmlChar *name)
 		    "(" EC2_NS_PREFIX "...)", q);
 	}
 	return push(c, kinds[c->kind].st, F_NONE, name);
+}
+
+/*
+ * A name not matched under this parent so far: compare it as a string with
+ * the parent's edges not met yet, and keep the reader's pointer for the one
+ * it names. Returns the edge's index, or c->last[pst] for an unknown name.
+ * Learning names as the document brings them, rather than interning the
+ * table up front, leaves the reader's dictionary holding the document's
+ * names only, in the document's order, as a bare reader pass has it: every
+ * name added lengthens the chains libxml2 walks for each element it reads.
+ */
+static __attribute__((noinline)) unsigned
+learn_name(struct ctx *c, enum st pst, const xmlChar *name)
+{
+	unsigned i;
+
+	for (i = c->first[pst]; i < c->last[pst]; i++)
+		if (c->iname[i] == NULL && strcmp(edges[i].name, (const char *)name) == 0) {
+			c->iname[i] = name;
+			break;
+		}
+	return i;
 }
 
 static enum sg_status
@@ -1162,6 +1184,8 @@ on_element(struct ctx *c, const xmlChar *name)
 		if (i >= c->last[pst] || c->iname[i] != name)
 			for (i = c->first[pst]; i < c->last[pst] && c->iname[i] != name; i++)
 				;
+		if (i >= c->last[pst])
+			i = learn_name(c, pst, name);
 		if (i < c->last[pst]) {
 			c->hint[pst] = (unsigned short)(i + 1 < c->last[pst] ? i + 1 : c->first[pst]);
 			return push(c, edges[i].child, edges[i].fld, name);
@@ -1230,35 +1254,9 @@ ctx_init(struct ctx *c, enum kind kind, const struct sg_ec2_where *where, struct
 static enum sg_status
 walk(struct ctx *c)
 {
-	bool reach[ST_COUNT] = { false }, changed;
-	unsigned i;
 	int ret = 0;
 
 	xmlTextReaderSetStructuredErrorHandler(c->reader, on_xml_error, c);
-	/*
-	 * Intern the names of this kind's elements only: every name added to
-	 * the reader's dictionary lengthens the chains libxml2 walks for each
-	 * element it reads. Others stay NULL, which no element name is.
-	 */
-	reach[kinds[c->kind].st] = true;
-	for (changed = true; changed;) {
-		changed = false;
-		for (i = 0; i < N_EDGES; i++)
-			if (reach[edges[i].parent] && !reach[edges[i].child]) {
-				reach[edges[i].child] = true;
-				changed = true;
-			}
-	}
-	for (i = 0; i < N_EDGES; i++) {
-		if (!reach[edges[i].parent])
-			continue;
-		c->iname[i] = xmlTextReaderConstString(c->reader, (const xmlChar *)edges[i].name);
-		if (c->iname[i] == NULL)
-			return fail(c, SG_ENOMEM, "out of memory");
-	}
-	c->iroot = xmlTextReaderConstString(c->reader, (const xmlChar *)kinds[c->kind].root);
-	if (c->iroot == NULL)
-		return fail(c, SG_ENOMEM, "out of memory");
 
 	while (c->status == SG_OK && (ret = xmlTextReaderRead(c->reader)) == 1) {
 		/*
