@@ -31,47 +31,11 @@ clear_host_bits(struct sg_cidr *c)
 }
 
 /*
- * Dotted-quad IPv4 exactly as inet_pton(AF_INET) takes it: four decimal
- * octets 0..255, no leading zeros ("010" is refused), nothing else. Written
- * out because the parser meets one per IPv4 rule and inet_pton wants a
- * NUL-terminated copy (tests/test_record.c compares the two).
- */
-static bool
-parse_ipv4(const char *p, size_t n, uint8_t out[4])
-{
-	unsigned octet = 0, octets = 0, digits = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)p[i];
-		if (ch >= '0' && ch <= '9') {
-			if (digits > 0 && octet == 0)
-				return false; /* a leading zero */
-			octet = octet * 10 + (unsigned)(ch - '0');
-			if (octet > 255)
-				return false;
-			digits++;
-		} else if (ch == '.') {
-			if (digits == 0 || octets == 3)
-				return false;
-			out[octets++] = (uint8_t)octet;
-			octet = digits = 0;
-		} else {
-			return false;
-		}
-	}
-	if (digits == 0 || octets != 3)
-		return false;
-	out[3] = (uint8_t)octet;
-	return true;
-}
-
-/*
- * "a.b.c.d/n" in one pass, with the same rules as parse_ipv4 and the prefix
- * check below (1..3 digits, leading zeros allowed, at most 32). The parser
- * meets one per IPv4 rule: the general path (memchr, sg_parse_long, a
- * byte-wise host-bit loop) costs several times more. false for anything
- * else, which the general path then decides.
+ * "a.b.c.d/n" in one pass. The address exactly as inet_pton(AF_INET) takes
+ * it: four decimal octets 0..255, no leading zeros ("010" is refused),
+ * nothing else (tests/test_record.c compares the two); the prefix 1 to 3
+ * digits, leading zeros allowed, at most 32. Written out because the parser
+ * meets one per IPv4 rule, and inet_pton wants a NUL-terminated copy.
  */
 static bool
 parse_ipv4_cidr(const char *p, size_t n, struct sg_cidr *out)
@@ -137,6 +101,9 @@ sg_cidr_parse(struct sg_str text, int family, struct sg_cidr *out)
 		return false;
 	if (family != 6 && parse_ipv4_cidr(text.p, text.len, out))
 		return true;
+	/* IPv4 is decided above: what is left is IPv6 or nothing. */
+	if (family == 4)
+		return false;
 	slash = memchr(text.p, '/', text.len);
 	if (slash == NULL)
 		return false;
@@ -144,22 +111,16 @@ sg_cidr_parse(struct sg_str text, int family, struct sg_cidr *out)
 	if (alen == 0 || alen >= sizeof(addr))
 		return false;
 	memset(&c, 0, sizeof(c));
-	if (family != 6 && parse_ipv4(text.p, alen, c.addr)) {
-		c.family = 4;
-	} else {
-		memcpy(addr, text.p, alen);
-		addr[alen] = '\0';
-		if (family != 4 && strchr(addr, ':') != NULL &&
-		    inet_pton(AF_INET6, addr, c.addr) == 1)
-			c.family = 6;
-		else
-			return false;
-	}
+	memcpy(addr, text.p, alen);
+	addr[alen] = '\0';
+	if (strchr(addr, ':') == NULL || inet_pton(AF_INET6, addr, c.addr) != 1)
+		return false;
+	c.family = 6;
 	{
 		struct sg_str ps = { slash + 1, text.len - alen - 1 };
 		if (ps.len == 0 || ps.len > 3 || ps.p[0] == '-')
 			return false;
-		if (!sg_parse_long(ps, 0, c.family == 4 ? 32 : 128, &prefix))
+		if (!sg_parse_long(ps, 0, 128, &prefix))
 			return false;
 	}
 	c.prefix = (uint8_t)prefix;
