@@ -17,17 +17,11 @@ SHARED = os.environ.get("SG_SHARED", os.path.join(ROOT, "..", "shared"))
 SAMPLES = os.path.join(SHARED, "reference", "samples")
 SYN = os.path.join(ROOT, "fixtures", "cloudtrail", "synthetic.json")
 
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.environ.get("SG_ROOT", "."), "tests", "lib"))
+from sgendpoints import Checks  # noqa: E402
 
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   %s" % name)
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, detail))
+checks = Checks("60-events-files")
+check = checks.check
 
 
 def run(*args):
@@ -273,8 +267,7 @@ def main():
         small, big = maxrss(tree(5)), maxrss(tree(300))
         check("max RSS with 300 files (%d KiB) within 1.5x of 5 files (%d KiB)" % (big, small),
               big <= small * 1.5 + 2048)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -288,17 +288,11 @@ def run_c(path, seed=True):
     return p.returncode, [json.loads(line) for line in p.stdout.splitlines()], p.stderr
 
 
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.environ.get("SG_ROOT", "."), "tests", "lib"))
+from sgendpoints import Checks  # noqa: E402
 
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   %s" % name)
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, detail))
+checks = Checks("61-events-seed-oracle")
+check = checks.check
 
 
 def compare(name, raws, path):
@@ -371,8 +365,7 @@ def main():
         check("escaped slash: default mode still sees 0.0.0.0/0", len(got) == 1 and
               got[0]["event"]["risk_score"] == 90, json.dumps(got))
 
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import tempfile
 
 ROOT = os.environ.get("SG_ROOT", ".")
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
-from sgendpoints import endpoint  # noqa: E402
+from sgendpoints import Checks, endpoint  # noqa: E402
 
 SG_AUDIT = os.environ["SG_AUDIT"]
 ACCOUNT = os.path.join(ROOT, "fixtures", "cloudtrail", "lookup-account.json")
@@ -22,17 +22,8 @@ SIX = {"AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
        "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress", "CreateSecurityGroup",
        "ModifySecurityGroupRules"}
 
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   %s" % name)
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, detail))
+checks = Checks("62-events-lookup")
+check = checks.check
 
 
 def run(ep, *args, env=None):
@@ -178,8 +169,7 @@ def main():
         check("bad credentials: exit 4, names the failure, no secret printed",
               rc == 4 and "LookupEvents" in err and env["AWS_SECRET_ACCESS_KEY"] not in err,
               "rc=%d %s" % (rc, err[-400:]))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

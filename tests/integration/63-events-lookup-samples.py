@@ -74,17 +74,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(out)
 
 
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.environ.get("SG_ROOT", "."), "tests", "lib"))
+from sgendpoints import Checks  # noqa: E402
 
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   %s" % name)
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, detail))
+checks = Checks("63-events-lookup-samples")
+check = checks.check
 
 
 def run(url, *args):
@@ -153,8 +147,7 @@ def main():
     finally:
         srv.shutdown()
         timer.cancel()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":
