@@ -212,7 +212,4 @@ void sg_inventory_sort(struct sg_inventory *inv);
 
 const char *sg_region_state_name(enum sg_region_state st);
 
-/* strdup that returns NULL for NULL input; aborts on ENOMEM never — returns NULL. */
-char *sg_strdup0(const char *s);
-
 #endif

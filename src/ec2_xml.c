@@ -239,7 +239,6 @@ struct ctx {
 	struct sg_inventory *inv;
 	const char *region_name; /* where->region in inv's arena, once per page */
 	struct sg_group g;       /* the group being read; moved into inv at </item> */
-	bool in_group;
 	size_t tags_cap;
 	struct pending_tag tag;
 	enum sg_direction dir;
@@ -664,10 +663,9 @@ set_field(struct ctx *c, enum fld f, const xmlChar *name)
 {
 	/*
 	 * The source's fields arrive only inside a source element, whose begin
-	 * made the last scratch rule: found in the cases that use it, not for
-	 * every field.
+	 * made the last scratch rule: cur_src is asked in the cases that use
+	 * it, not for every field.
 	 */
-#define S (&c->scratch[c->n_scratch - 1])
 	switch (f) {
 	case F_NONE:
 		return SG_OK;
@@ -702,23 +700,23 @@ set_field(struct ctx *c, enum fld f, const xmlChar *name)
 		return SG_OK;
 	case F_P_FROM: return set_port(c, name, &c->has_from, &c->from);
 	case F_P_TO: return set_port(c, name, &c->has_to, &c->to);
-	case F_PAIR_USER: return keep_text(c, &S->ref.user_id, name);
-	case F_PAIR_GID: return keep_text(c, &S->ref.group_id, name);
-	case F_PAIR_GNAME: return keep_text(c, &S->ref.group_name, name);
-	case F_PAIR_VPC: return keep_text(c, &S->ref.vpc_id, name);
-	case F_PAIR_PCX: return keep_text(c, &S->ref.peering_id, name);
-	case F_PAIR_PSTATUS: return keep_text(c, &S->ref.peering_status, name);
+	case F_PAIR_USER: return keep_text(c, &cur_src(c)->ref.user_id, name);
+	case F_PAIR_GID: return keep_text(c, &cur_src(c)->ref.group_id, name);
+	case F_PAIR_GNAME: return keep_text(c, &cur_src(c)->ref.group_name, name);
+	case F_PAIR_VPC: return keep_text(c, &cur_src(c)->ref.vpc_id, name);
+	case F_PAIR_PCX: return keep_text(c, &cur_src(c)->ref.peering_id, name);
+	case F_PAIR_PSTATUS: return keep_text(c, &cur_src(c)->ref.peering_status, name);
 	case F_SRC_DESC:
 		if (c->kind == K_PLE)
 			return SG_OK; /* entry descriptions are not kept in the model */
-		return keep_text(c, &S->description, name);
-	case F_V4_CIDR: return set_cidr(c, name, 4, &S->cidr, &c->src_has_value);
-	case F_V6_CIDR: return set_cidr(c, name, 6, &S->cidr, &c->src_has_value);
+		return keep_text(c, &cur_src(c)->description, name);
+	case F_V4_CIDR: return set_cidr(c, name, 4, &cur_src(c)->cidr, &c->src_has_value);
+	case F_V6_CIDR: return set_cidr(c, name, 6, &cur_src(c)->cidr, &c->src_has_value);
 	case F_PL_ID:
 		if (c->text_len == 0)
 			return bad_value(c, name, "a prefix list id");
 		c->src_has_value = true;
-		return keep_text(c, &S->prefix_list_id, name);
+		return keep_text(c, &cur_src(c)->prefix_list_id, name);
 	case F_TAG_KEY:
 		c->tag.has_key = true;
 		return keep_text(c, &c->tag.key, name);
@@ -763,7 +761,6 @@ set_field(struct ctx *c, enum fld f, const xmlChar *name)
 	case F_E_CIDR:
 		return add_entry(c, name);
 	}
-#undef S
 	return SG_OK;
 }
 
@@ -777,7 +774,6 @@ begin(struct ctx *c, enum st st, const struct frame *parent)
 		memset(&c->g, 0, sizeof(c->g));
 		c->g.eni_count = -1;
 		c->tags_cap = 0;
-		c->in_group = true;
 		scratch_reset(c);
 		return SG_OK;
 	case ST_PERM:
@@ -956,7 +952,6 @@ finish_group(struct ctx *c)
 		return fail(c, SG_ENOMEM, "out of memory");
 	*dst = c->g;
 	memset(&c->g, 0, sizeof(c->g));
-	c->in_group = false;
 	c->groups++;
 	return SG_OK;
 }

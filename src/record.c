@@ -7,12 +7,6 @@
 #include "sg_record.h"
 #include "sg_util.h"
 
-char *
-sg_strdup0(const char *s)
-{
-	return s == NULL ? NULL : strdup(s);
-}
-
 static const struct {
 	const char *name;
 	int number;
