@@ -421,6 +421,12 @@ static const struct inline_case inline_cases[] = {
 	{ "port not a number", HEAD PERM("<ipProtocol>tcp</ipProtocol><fromPort>x</fromPort>"
 	  "<toPort>22</toPort>" V4) TAIL, SG_EPARSE,
 	  "eu-west-1 DescribeSecurityGroups page 3: <fromPort> 'x' is not a port number (line 1)" },
+	{ "bad port on line 3", HEAD "\n" PERM("<ipProtocol>tcp</ipProtocol>\n<fromPort>x</fromPort>\n"
+	  "<toPort>22</toPort>" V4) TAIL, SG_EPARSE,
+	  "eu-west-1 DescribeSecurityGroups page 3: <fromPort> 'x' is not a port number (line 3)" },
+	{ "bad port split by a comment, line 3", HEAD "\n" PERM("<ipProtocol>tcp</ipProtocol>\n"
+	  "<fromPort>2<!-- c -->x</fromPort>\n<toPort>22</toPort>" V4) TAIL, SG_EPARSE,
+	  "eu-west-1 DescribeSecurityGroups page 3: <fromPort> '2x' is not a port number (line 3)" },
 	{ "port over 65535", HEAD PERM("<ipProtocol>tcp</ipProtocol><fromPort>1</fromPort>"
 	  "<toPort>65536</toPort>" V4) TAIL, SG_EPARSE,
 	  "eu-west-1 DescribeSecurityGroups page 3: <toPort> '65536' is not a port number (line 1)" },
@@ -753,13 +759,14 @@ struct trickle {
 	const char *p;
 	size_t len, off;
 	unsigned n;
+	bool one; /* a byte a read */
 };
 
 static long
 trickle_read(void *arg, char *buf, size_t cap)
 {
 	struct trickle *t = arg;
-	size_t k = 1 + (t->n++ % 7);
+	size_t k = t->one ? 1 : 1 + (t->n++ % 7);
 
 	if (k > cap)
 		k = cap;
@@ -810,6 +817,82 @@ stream_equals_memory(void **state)
 		sg_inventory_free(b);
 		free(xml);
 	}
+}
+
+/*
+ * A scalar's value is the same whichever way the parser reads it: whole at
+ * its start (one text node, the element already closed) or node by node (its
+ * text split by a comment, or not yet parsed when the reader reaches it, as
+ * when the page arrives a byte at a time).
+ */
+static void
+scalar_shapes_read_alike(void **state)
+{
+	static const char xml[] =
+	    "<DescribeSecurityGroupsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+	    "<requestId>r-1</requestId><securityGroupInfo><item>"
+	    "<ownerId>111122223333</ownerId><groupId>sg-1</groupId>"
+	    "<groupName>web &amp; db</groupName>"
+	    "<groupDescription>caf&#233; <!-- split -->tier</groupDescription>"
+	    "<vpcId><![CDATA[vpc-<1>]]></vpcId>"
+	    "<ipPermissions><item><ipProtocol>tcp</ipProtocol><fromPort> 22 </fromPort>"
+	    "<toPort>2<!-- c -->2</toPort><groups/>"
+	    "<ipRanges><item><cidrIp>10.0.0.1/8</cidrIp><description></description></item>"
+	    "<item><description>last &lt;here&gt;</description><cidrIp>\n 192.0.2.0/24\n</cidrIp>"
+	    "</item></ipRanges></item></ipPermissions>"
+	    "<tagSet><item><key>k</key><value/></item><item><key>Name</key>"
+	    "<value>end</value></item></tagSet></item></securityGroupInfo>"
+	    "</DescribeSecurityGroupsResponse>";
+	char *json[3];
+	int way;
+	(void)state;
+
+	for (way = 0; way < 3; way++) {
+		struct sg_inventory *inv = sg_inventory_new();
+		struct sg_ec2_page pg;
+		struct sg_error err;
+		struct trickle t;
+		const struct sg_group *g;
+
+		sg_err_init(&err);
+		memset(&t, 0, sizeof(t));
+		t.p = xml;
+		t.len = sizeof(xml) - 1;
+		if (way == 0)
+			assert_int_equal(sg_ec2_parse_groups(&pg, inv, xml, sizeof(xml) - 1, &use1_p1,
+			    &err), SG_OK);
+		else {
+			t.one = way == 2; /* 1-7 bytes a read, or 1 */
+			assert_int_equal(sg_ec2_parse_groups_stream(&pg, inv, trickle_read, &t,
+			    &use1_p1, &err), SG_OK);
+		}
+		assert_int_equal(inv->n_groups, 1);
+		g = &inv->groups[0];
+		assert_string_equal(g->group_name, "web & db");
+		assert_string_equal(g->description, "caf\xc3\xa9 tier");
+		assert_string_equal(g->vpc_id, "vpc-<1>");
+		assert_int_equal(g->n_rules, 2);
+		assert_int_equal(g->rules[0].from_port, 22);
+		assert_int_equal(g->rules[0].to_port, 22);
+		assert_string_equal(g->rules[0].description, "");
+		assert_int_equal(g->rules[0].cidr.prefix, 8);
+		assert_int_equal(g->rules[0].cidr.addr[0], 10);
+		assert_true(g->rules[0].cidr.had_host_bits);
+		assert_string_equal(g->rules[1].description, "last <here>");
+		assert_int_equal(g->rules[1].cidr.prefix, 24);
+		assert_int_equal(g->rules[1].cidr.addr[0], 192);
+		assert_int_equal(g->n_tags, 2);
+		assert_string_equal(g->tags[0].value, "");
+		assert_string_equal(g->tags[1].value, "end");
+		assert_string_equal(pg.request_id, "r-1");
+		assert_int_equal(sg_inventory_to_json(&json[way], inv, false, &err), SG_OK);
+		if (way > 0)
+			assert_string_equal(json[way], json[0]);
+		sg_ec2_page_dispose(&pg);
+		sg_inventory_free(inv);
+	}
+	for (way = 0; way < 3; way++)
+		free(json[way]);
 }
 
 /* ---- DescribeRegions and GetManagedPrefixListEntries --------------------- */
@@ -1216,6 +1299,7 @@ main(void)
 		cmocka_unit_test(long_text_is_capped),
 		cmocka_unit_test(hundred_megabyte_page_is_refused_in_bounded_memory),
 		cmocka_unit_test(stream_equals_memory),
+		cmocka_unit_test(scalar_shapes_read_alike),
 		cmocka_unit_test(regions_all_sample),
 		cmocka_unit_test(regions_errors),
 		cmocka_unit_test(prefix_list_entries_pages),
