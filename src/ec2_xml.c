@@ -1117,12 +1117,47 @@ pop(struct ctx *c)
 }
 
 /*
+ * States with nothing to begin or end: lists, and elements skipped. A
+ * self-closed element of one (<groups/>, <ipv6Ranges/> and <prefixListIds/>
+ * in most permissions) opens no frame at all.
+ */
+static const bool inert[ST_COUNT] = {
+	[ST_SKIP] = true, [ST_SGINFO] = true, [ST_PERMS_IN] = true, [ST_PERMS_EG] = true,
+	[ST_PAIRS] = true, [ST_V4S] = true, [ST_V6S] = true, [ST_PLS] = true,
+	[ST_TAGS] = true, [ST_RINFO] = true, [ST_ENTRIES] = true, [ST_ENIS] = true,
+	[ST_ENI_GROUPS] = true, [ST_MPLS] = true,
+};
+
+/*
+ * Open the frame of an element that starts at `node`; a self-closed element
+ * is ended at once (the reader shows no end for it).
+ */
+static enum sg_status
+open_element(struct ctx *c, enum st st, enum fld fld, const xmlChar *name, const xmlNode *node)
+{
+	/*
+	 * An element with a child already read is not empty (the reader's own
+	 * first test): the reader is asked only about the others.
+	 */
+	bool empty = node->children == NULL && xmlTextReaderIsEmptyElement(c->reader) == 1;
+
+	if (empty && inert[st] && c->depth <= SG_EC2_MAX_DEPTH)
+		return SG_OK;
+	if (push(c, st, fld, name) != SG_OK)
+		return c->status;
+	if (empty)
+		return pop(c);
+	c->stack[c->depth - 1].node = node;
+	return SG_OK;
+}
+
+/*
  * An element starts. `name` is the node's local name, interned in the
  * reader's dictionary (what xmlTextReaderConstLocalName returns for an element).
  */
 /* The document's root element: once, and only the one this kind expects. */
 static COLD enum sg_status
-on_root(struct ctx *c, const xmlChar *name)
+on_root(struct ctx *c, const xmlNode *node, const xmlChar *name)
 {
 	const xmlChar *ns;
 	char q[80];
@@ -1145,7 +1180,7 @@ on_root(struct ctx *c, const xmlChar *name)
 		return fail(c, SG_EPARSE, "root element is in namespace '%s', not EC2's "
 		    "(" EC2_NS_PREFIX "...)", q);
 	}
-	return push(c, kinds[c->kind].st, F_NONE, name);
+	return open_element(c, kinds[c->kind].st, F_NONE, name, node);
 }
 
 /*
@@ -1225,7 +1260,7 @@ on_element(struct ctx *c, const xmlNode *node, const xmlChar *name)
 	if (name == NULL)
 		return fail(c, SG_ENOMEM, "out of memory");
 	if (c->depth == 0)
-		return on_root(c, name);
+		return on_root(c, node, name);
 	pst = c->stack[c->depth - 1].st;
 	if (pst == ST_TEXT)
 		return fail(c, SG_EPARSE, "element <%s> inside <%s>, which holds text only",
@@ -1247,10 +1282,10 @@ on_element(struct ctx *c, const xmlNode *node, const xmlChar *name)
 			if (edges[i].child == ST_TEXT && c->depth < SG_EC2_MAX_DEPTH &&
 			    (v = whole_text(node)) != NULL)
 				return on_scalar(c, edges[i].fld, name, v);
-			return push(c, edges[i].child, edges[i].fld, name);
+			return open_element(c, edges[i].child, edges[i].fld, name, node);
 		}
 	}
-	return push(c, ST_SKIP, F_NONE, name);
+	return open_element(c, ST_SKIP, F_NONE, name, node);
 }
 
 /* Text or CDATA; v is the node's content (what xmlTextReaderConstValue returns). */
@@ -1340,16 +1375,8 @@ walk(struct ctx *c)
 			 */
 			if (c->depth > 0 && c->stack[c->depth - 1].node == (const void *)n)
 				pop(c);
-			else if (on_element(c, n, n->name) == SG_OK && c->steps == 0) {
-				c->stack[c->depth - 1].node = n;
-				/*
-				 * An element with a child already read is not empty
-				 * (the reader's own first test): ask it only about the
-				 * others, sparing a call on most starts.
-				 */
-				if (n->children == NULL && xmlTextReaderIsEmptyElement(c->reader))
-					pop(c);
-			}
+			else
+				on_element(c, n, n->name);
 			break;
 		case XML_TEXT_NODE:
 		case XML_CDATA_SECTION_NODE:
