@@ -118,21 +118,24 @@ struct edge {
 	enum fld fld;
 };
 
-/* The three response shapes (aws-protocol.md §3.2, §3.3; botocore's ec2 model). */
+/*
+ * The response shapes (aws-protocol.md §3.2, §3.3; botocore's ec2 model),
+ * each parent's children in the order EC2 sends them (see on_element's hint).
+ */
 static const struct edge edges[] = {
 	{ ST_DSG_ROOT, "requestId", ST_TEXT, F_REQUEST_ID },
-	{ ST_DSG_ROOT, "nextToken", ST_TEXT, F_NEXT_TOKEN },
 	{ ST_DSG_ROOT, "securityGroupInfo", ST_SGINFO, F_NONE },
+	{ ST_DSG_ROOT, "nextToken", ST_TEXT, F_NEXT_TOKEN },
 	{ ST_SGINFO, "item", ST_GROUP, F_NONE },
 	{ ST_GROUP, "ownerId", ST_TEXT, F_G_OWNER },
 	{ ST_GROUP, "groupId", ST_TEXT, F_G_ID },
 	{ ST_GROUP, "groupName", ST_TEXT, F_G_NAME },
 	{ ST_GROUP, "groupDescription", ST_TEXT, F_G_DESC },
 	{ ST_GROUP, "vpcId", ST_TEXT, F_G_VPC },
-	{ ST_GROUP, "securityGroupArn", ST_TEXT, F_G_ARN },
 	{ ST_GROUP, "ipPermissions", ST_PERMS_IN, F_NONE },
 	{ ST_GROUP, "ipPermissionsEgress", ST_PERMS_EG, F_NONE },
 	{ ST_GROUP, "tagSet", ST_TAGS, F_NONE },
+	{ ST_GROUP, "securityGroupArn", ST_TEXT, F_G_ARN },
 	{ ST_PERMS_IN, "item", ST_PERM, F_NONE },
 	{ ST_PERMS_EG, "item", ST_PERM, F_NONE },
 	{ ST_PERM, "ipProtocol", ST_TEXT, F_P_PROTO },
