@@ -10,15 +10,14 @@ IMDS is disabled unless a case points it at the local endpoint."""
 import json
 import os
 import stat
-import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.join(os.environ.get("SG_ROOT", "."), "tests", "lib"))
+import sgscan  # noqa: E402
 from sgendpoints import Checks, endpoint  # noqa: E402
 
-SG = os.environ.get("SG_AUDIT") or os.path.join(os.environ.get("SG_ROOT", "."), "sg-audit")
 PY = sys.executable
 c = Checks("30-creds-sources")
 printed = []          # every byte sg-audit printed, searched for secrets at the end
@@ -31,19 +30,11 @@ ROLE2 = "arn:aws:iam::%s:role/SecurityAudit" % CLEAN
 
 
 def run(args, env, timeout=60):
-    p = subprocess.run([SG] + args, env=env, capture_output=True, timeout=timeout)
-    out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
-    printed.append(out + err)
-    return p.returncode, out, err
+    return sgscan.run(args, env, timeout=timeout, errors="replace", record=printed)
 
 
 def identity(env, *extra):
-    rc, out, err = run(["identity", "--format", "json"] + list(extra), env)
-    try:
-        doc = json.loads(out) if rc == 0 else {}
-    except ValueError:
-        doc = {}
-    return rc, doc, err
+    return sgscan.identity(env, *extra, record=printed)
 
 
 def actions(ep):

@@ -25,9 +25,9 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.environ.get("SG_ROOT", "."), "tests", "lib"))
+import sgscan  # noqa: E402
 from sgendpoints import Checks  # noqa: E402
 
-SG = os.environ.get("SG_AUDIT") or os.path.join(os.environ.get("SG_ROOT", "."), "sg-audit")
 c = Checks("33-creds-moto")
 ACCT = "123456789012"  # moto's default account
 SETUP_REQUESTS = 7
@@ -68,19 +68,11 @@ printed = []
 
 
 def run(args, env, timeout=60):
-    p = subprocess.run([SG] + args, env=env, capture_output=True, timeout=timeout)
-    out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
-    printed.append(out + err)
-    return p.returncode, out, err
+    return sgscan.run(args, env, timeout=timeout, errors="replace", record=printed)
 
 
 def identity(env, *extra):
-    rc, out, err = run(["identity", "--format", "json"] + list(extra), env)
-    try:
-        doc = json.loads(out) if rc == 0 else {}
-    except ValueError:
-        doc = {}
-    return rc, doc, err
+    return sgscan.identity(env, *extra, record=printed)
 
 
 proc, url = start_moto()

@@ -17,11 +17,28 @@ def sg_audit():
         os.environ.get("SG_ROOT", "."), "sg-audit")
 
 
-def run(args, env=None, timeout=180):
-    """Run sg-audit; returns (rc, stdout, stderr)."""
-    p = subprocess.run([sg_audit()] + list(args), env=env, capture_output=True, text=True,
+def run(args, env=None, timeout=180, errors="strict", record=None):
+    """Run sg-audit; returns (rc, stdout, stderr), decoded as UTF-8 with `errors`
+    ("replace" for output a test searches rather than parses). When `record` is
+    a list, stdout + stderr are appended to it (the creds tests search every byte
+    printed for secrets)."""
+    p = subprocess.run([sg_audit()] + list(args), env=env, capture_output=True,
                        timeout=timeout, stdin=subprocess.DEVNULL)
-    return p.returncode, p.stdout, p.stderr
+    out, err = p.stdout.decode(errors=errors), p.stderr.decode(errors=errors)
+    if record is not None:
+        record.append(out + err)
+    return p.returncode, out, err
+
+
+def identity(env, *extra, record=None, timeout=60):
+    """`sg-audit identity --format json`: (rc, the JSON document or {}, stderr)."""
+    rc, out, err = run(["identity", "--format", "json"] + list(extra), env, timeout=timeout,
+                       errors="replace", record=record)
+    try:
+        doc = json.loads(out) if rc == 0 else {}
+    except ValueError:
+        doc = {}
+    return rc, doc, err
 
 
 def scan_json(server, args=(), region="us-east-1", timeout=180):
