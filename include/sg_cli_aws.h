@@ -40,6 +40,8 @@ struct sg_cli_aws {
 	int max_attempts;      /* 0 = not given */
 	double max_rate;       /* 0 = not given */
 	int concurrency;       /* 0 = not given */
+	long connect_timeout_ms; /* 0 = not given */
+	long timeout_ms;         /* each attempt's whole time; 0 = not given */
 	bool debug;
 };
 

@@ -37,9 +37,14 @@ sg_cli_aws_usage(FILE *f)
 	    "                         CloudTrail never above 2)\n"
 	    "  --concurrency N        calls in flight at once (default %d; scan: %d)\n"
 	    "  --ca-bundle FILE       PEM CA bundle for TLS (also AWS_CA_BUNDLE)\n"
+	    "  --connect-timeout S    seconds to connect, TLS included (default %ld)\n"
+	    "  --timeout S            seconds for each attempt of a call, from connect to the\n"
+	    "                         last byte of the response (default %ld); a timed-out\n"
+	    "                         attempt counts against --max-attempts\n"
 	    "  --debug                log every request and response line to stderr\n"
 	    "                         (Authorization and tokens redacted)\n",
-	    SG_AWS_DEFAULT_CONCURRENCY, SG_SCAN_DEFAULT_CONCURRENCY);
+	    SG_AWS_DEFAULT_CONCURRENCY, SG_SCAN_DEFAULT_CONCURRENCY,
+	    SG_TRANSPORT_DEFAULT_CONNECT_MS / 1000, SG_TRANSPORT_DEFAULT_TOTAL_MS / 1000);
 }
 
 static int
@@ -58,7 +63,7 @@ sg_cli_aws_option(struct sg_cli_aws *o, const char *cmd, int argc, char **argv, 
 {
 	static const char *const with_value[] = {
 		"--endpoint-url", "--profile", "--region", "--max-attempts", "--max-rate",
-		"--concurrency", "--ca-bundle",
+		"--concurrency", "--ca-bundle", "--connect-timeout", "--timeout",
 	};
 	const char *v = NULL;
 	size_t k;
@@ -133,6 +138,20 @@ sg_cli_aws_option(struct sg_cli_aws *o, const char *cmd, int argc, char **argv, 
 	}
 	case 6:
 		return copy_opt(o->ca_bundle, sizeof(o->ca_bundle), cmd, "--ca-bundle", v);
+	case 7:
+	case 8: {
+		long *slot = k == 7 ? &o->connect_timeout_ms : &o->timeout_ms;
+		char *end = NULL;
+		double d = strtod(v, &end);
+		/* Whole milliseconds, at least one; at most an hour. */
+		if (end == v || *end != '\0' || !(d >= 0.001) || d > 3600.0) {
+			sg_cli_usage_error(cmd, "%s: '%s' is not a number of seconds in "
+			    "[0.001, 3600]", with_value[k], v);
+			return -1;
+		}
+		*slot = (long)(d * 1000.0 + 0.5);
+		return 1;
+	}
 	default:
 		return 0;
 	}
@@ -173,6 +192,10 @@ sg_cli_aws_open(const struct sg_cli_aws *o, struct sg_cli_aws_session *s, struct
 		cfg.max_rate = o->max_rate;
 	if (o->concurrency)
 		cfg.concurrency = o->concurrency;
+	if (o->connect_timeout_ms)
+		cfg.connect_timeout_ms = o->connect_timeout_ms;
+	if (o->timeout_ms)
+		cfg.total_timeout_ms = o->timeout_ms;
 	cfg.debug = o->debug;
 
 	memset(&co, 0, sizeof(co));

@@ -181,6 +181,25 @@ def check_faults(c):
                     % (spec.lstrip("*"), state, " " + code if code else "", exit_code, dt), ok,
                     "rc=%s %s" % (rc, json.dumps(cv)))
 
+        # --timeout cuts a silent server short: each of the 2 attempts gives up after
+        # 0.4 s instead of waiting out the 20 s hang (the default would wait 60 s).
+        ep.clear_faults()
+        ep.add_fault("region=eu-west-1,action=DescribeSecurityGroups,kind=hang,ms=20000")
+        t = time.monotonic()
+        rc, data, err = sgscan.scan_json(ep, ["--regions", "all", "--max-attempts", "2",
+                                              "--timeout", "0.4"])
+        dt = time.monotonic() - t
+        cv = sgscan.coverage(data)["eu-west-1"] if data else {}
+        c.check("--timeout 0.4 against a 20 s hang: eu-west-1 ERROR ETIMEOUT, exit 2, "
+                "in %.1f s (< 10)" % dt,
+                rc == 2 and cv.get("state") == "ERROR" and cv.get("error_code") == "ETIMEOUT"
+                and dt < 10, "rc=%s %s" % (rc, json.dumps(cv)))
+        for flag, bad in (("--timeout", "0"), ("--timeout", "x"), ("--connect-timeout", "-1"),
+                          ("--connect-timeout", "3601")):
+            rc, out, err = sgscan.run(["--endpoint-url", ep.url, flag, bad], env=ep.env())
+            c.check("%s %s: usage error naming the flag and the value, exit 3" % (flag, bad),
+                    rc == 3 and flag in err and "'%s'" % bad in err and not out, err[-200:])
+
         # Page 3 of 4 fails: the first two pages' groups stay, the region says why.
         ep.clear_faults()
         ep.add_fault("region=eu-west-1,action=DescribeSecurityGroups,kind=unauthorized,after=2")
