@@ -543,6 +543,13 @@ sg_report_region_scanned(const struct sg_report_region *g)
 	return g->state != NULL && strcmp(g->state, "SCANNED") == 0;
 }
 
+bool
+sg_report_region_attachment_unknown(const struct sg_report_region *g)
+{
+	return g->attachments != NULL && strcmp(g->attachments, "counted") != 0 &&
+	    strcmp(g->attachments, "not requested") != 0;
+}
+
 /* ---- identity, ordering, counting ---------------------------------------- */
 
 static bool

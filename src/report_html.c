@@ -210,7 +210,8 @@ coverage(struct hw *h, const struct sg_report *r)
 	size_t i;
 
 	raw(h, "<section id=\"coverage\"><h2>Coverage</h2>\n<table>\n<thead><tr><th>Region</th>"
-	       "<th>State</th><th>Groups</th><th>Rules</th><th>Error</th></tr></thead><tbody>\n");
+	       "<th>State</th><th>Groups</th><th>Rules</th><th>Attachments</th><th>Error</th></tr>"
+	       "</thead><tbody>\n");
 	for (i = 0; i < r->n_regions; i++) {
 		const struct sg_report_region *g = &r->regions[i];
 		raw(h, "<tr><td>");
@@ -221,6 +222,8 @@ coverage(struct hw *h, const struct sg_report *r)
 		num(h, g->groups);
 		raw(h, "</td><td>");
 		num(h, g->rules);
+		raw(h, "</td><td>");
+		esc(h, g->attachments); /* DescribeNetworkInterfaces: counted, denied: CODE, ... */
 		raw(h, "</td><td>");
 		esc(h, g->error_code);
 		if (g->error_code && g->error_message)

@@ -11,6 +11,11 @@
 
 const struct sg_report_field *sg_report_field_find(const char *name);
 bool sg_report_region_scanned(const struct sg_report_region *g);
+/*
+ * Were the region's network interfaces asked for and not read (its findings
+ * then say attached "unknown")? g->attachments says why.
+ */
+bool sg_report_region_attachment_unknown(const struct sg_report_region *g);
 /* Was this region asked for? (With --regions all, one not opted in was not.) */
 bool sg_report_region_requested(const struct sg_report *r, const struct sg_report_region *g);
 

@@ -109,6 +109,12 @@ coverage_suite(struct jw *w, const struct sg_report *r)
 		const struct sg_report_region *g = &r->regions[i];
 		raw(w, "    <testcase classname=\"sg-audit.coverage\" name=\"");
 		esc(w, g->region);
+		if (sg_report_region_scanned(g) && sg_report_region_attachment_unknown(g)) {
+			raw(w, "\">\n      <system-out>attachment unknown: DescribeNetworkInterfaces ");
+			esc(w, g->attachments);
+			raw(w, "</system-out>\n    </testcase>\n");
+			continue;
+		}
 		if (sg_report_region_scanned(g)) {
 			raw(w, "\"/>\n");
 			continue;

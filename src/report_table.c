@@ -364,8 +364,7 @@ coverage(struct tw *t, const struct sg_report *r)
 	 */
 	for (i = 0; i < r->n_regions; i++) {
 		const struct sg_report_region *g = &r->regions[i];
-		if (g->attachments == NULL || strcmp(g->attachments, "counted") == 0 ||
-		    strcmp(g->attachments, "not requested") == 0)
+		if (!sg_report_region_attachment_unknown(g))
 			continue;
 		if (!unknown) {
 			col(t, C_BOLD);

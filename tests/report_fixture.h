@@ -162,6 +162,9 @@ sg_test_fixture_report(void)
 	fx_region(r, "eu-west-1", "SCANNED", NULL, NULL, 2, 3);
 	fx_region(r, "ap-south-1", "DENIED", "UnauthorizedOperation",
 	    "You are not authorized to perform this operation.", 0, 0);
+	/* eu-west-1's interfaces could not be read: its findings' attachment is unknown. */
+	fx_set(&r->regions[0].attachments, "counted");
+	fx_set(&r->regions[1].attachments, "denied: UnauthorizedOperation");
 	for (i = 0; i < 3; i++) {
 		if ((p = sg_report_add_policy(r)) == NULL)
 			abort();

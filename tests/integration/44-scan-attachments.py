@@ -14,7 +14,9 @@ interfaces naming it.
    the verdict, exit code and findings are what they were, the region is
    still SCANNED, its findings say "unknown", its coverage says
    `denied: UnauthorizedOperation`, one warning on stderr, the table has an
-   "Attachment unknown" paragraph. Denied on page 2 only: still unknown (a
+   "Attachment unknown" paragraph, JUnit's coverage case for the region says
+   why in <system-out>, HTML's coverage table in its Attachments column.
+   Denied on page 2 only: still unknown (a
    partial count is never used).
 3. A malformed interface page, and a never-ending NextToken on the
    interface chain: attachment unknown with the reason, a bounded number of
@@ -26,6 +28,7 @@ interfaces naming it.
 import json
 import os
 import sys
+import xml.etree.ElementTree as ET
 
 ROOT = os.environ.get("SG_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -144,6 +147,24 @@ def main():
                 and "DescribeNetworkInterfaces denied: UnauthorizedOperation" in table
                 and table.count("Attachment unknown\n") >= 2,
                 table[-500:])
+        rc_j, junit, _ = report(ep, ["--regions", "eu-west-1,us-east-1"], fmt="junit")
+        cases = {}
+        try:
+            for tc in ET.fromstring(junit).iter("testcase"):
+                if tc.get("classname") == "sg-audit.coverage":
+                    cases[tc.get("name")] = tc
+        except ET.ParseError:
+            pass
+        out = cases["eu-west-1"].find("system-out") if "eu-west-1" in cases else None
+        c.check("junit: eu-west-1's coverage case passes and says why the attachment is "
+                "unknown; us-east-1's says nothing",
+                out is not None and "DescribeNetworkInterfaces denied: UnauthorizedOperation"
+                in (out.text or "") and cases["eu-west-1"].find("error") is None
+                and "us-east-1" in cases and len(cases["us-east-1"]) == 0, junit[:600])
+        rc_h, html, _ = report(ep, ["--regions", "eu-west-1"], fmt="html")
+        c.check("html: the coverage table has an Attachments column saying the denial",
+                "<th>Attachments</th>" in html
+                and "<td>denied: UnauthorizedOperation</td>" in html, "")
         rc_i, inv, _ = sgscan.scan_json(ep, ["--regions", "eu-west-1"])
         c.check("inventory: no network_interfaces on eu-west-1's groups, coverage denied",
                 inv is not None and all("network_interfaces" not in g for g in inv["groups"])
