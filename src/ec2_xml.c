@@ -464,13 +464,21 @@ check_xml_decl(struct ctx *c, const char *p, const char *end)
  * A DOCTYPE there is refused (entity declarations are how billion-laughs and
  * external-entity attacks arrive; EC2 never sends one). *complete is false
  * when the prolog runs past the bytes given (stream input: read more).
+ * `more` says more bytes may follow (a stream not at its end and under
+ * PROLOG_MAX): nothing is then judged on what the next bytes could change,
+ * so a page gets the same answer however its bytes were split.
  */
 static enum sg_status
-check_prolog(struct ctx *c, const char *buf, size_t len, bool *complete)
+check_prolog(struct ctx *c, const char *buf, size_t len, bool more, bool *complete)
 {
 	const char *p = buf, *end = buf + len, *q;
 
 	*complete = false;
+	/* A byte order mark cut short by a read is not yet "not XML". */
+	if (more && len < 3 && memcmp(p, "\xEF\xBB\xBF", len) == 0)
+		return SG_OK;
+	if (more && len < 2 && (p[0] == '\xFE' || p[0] == '\xFF'))
+		return SG_OK;
 	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
 		p += 3;
 	else if (len >= 2 && (memcmp(p, "\xFE\xFF", 2) == 0 || memcmp(p, "\xFF\xFE", 2) == 0))
@@ -502,6 +510,12 @@ check_prolog(struct ctx *c, const char *buf, size_t len, bool *complete)
 			p = q + 3;
 		} else if (memcmp(p, "<!DOCTYPE", 9) == 0 || memcmp(p, "<!doctype", 9) == 0) {
 			bool ent = find(p, end, "<!ENTITY") != NULL;
+			/*
+			 * Refused either way; the message says whether it declares
+			 * entities, so read on as far as memory input is looked at.
+			 */
+			if (!ent && more)
+				return SG_OK;
 			return fail(c, SG_EPARSE, "a DOCTYPE%s is not allowed in an EC2 response "
 			    "(DTDs and entities are refused)",
 			    ent ? " with entity declarations" : "");
@@ -1443,7 +1457,7 @@ open_memory(struct ctx *c, const char *xml, size_t len)
 		    len, page_cap(c->where));
 	if (xml == NULL || len == 0)
 		return fail(c, SG_EPARSE, "the response body is empty");
-	if (check_prolog(c, xml, len < PROLOG_MAX ? len : PROLOG_MAX, &complete) != SG_OK)
+	if (check_prolog(c, xml, len < PROLOG_MAX ? len : PROLOG_MAX, false, &complete) != SG_OK)
 		return c->status;
 	if (!complete && len >= PROLOG_MAX)
 		return fail(c, SG_ELIMIT, "no element within the first %zu bytes", PROLOG_MAX);
@@ -1620,7 +1634,8 @@ sg_ec2_parse_groups_stream(struct sg_ec2_page *out, struct sg_inventory *inv,
 			s.eof = true;
 		s.head_len += (size_t)n;
 		c.bytes = s.head_len;
-		if (check_prolog(&c, s.head, s.head_len, &complete) != SG_OK)
+		if (check_prolog(&c, s.head, s.head_len, !s.eof && s.head_len < PROLOG_MAX,
+		    &complete) != SG_OK)
 			goto done;
 	}
 	if (s.head_len == 0) {
