@@ -1255,13 +1255,8 @@ whole_text(const xmlNode *n)
  * past them, as it would.
  */
 static enum sg_status
-on_scalar(struct ctx *c, enum fld fld, const xmlChar *name, const xmlChar *v)
+on_scalar(struct ctx *c, enum fld fld, const xmlChar *name, const xmlChar *v, size_t n)
 {
-	size_t n = strlen((const char *)v);
-
-	if (n > SG_EC2_MAX_TEXT_BYTES)
-		return fail(c, SG_ELIMIT, "<%s> text is longer than %zu bytes",
-		    (const char *)name, SG_EC2_MAX_TEXT_BYTES);
 	c->val = (const char *)v;
 	c->val_len = n;
 	c->steps = 2;
@@ -1295,10 +1290,17 @@ on_element(struct ctx *c, const xmlNode *node, const xmlChar *name)
 			i = learn_name(c, pst, name);
 		if (i < c->last[pst]) {
 			const xmlChar *v;
+			size_t n;
 			c->hint[pst] = (unsigned short)(i + 1 < c->last[pst] ? i + 1 : c->first[pst]);
+			/*
+			 * A text over the cap is left to the node-by-node path, so
+			 * its error is the same (and names the same line) whichever
+			 * way the page arrived.
+			 */
 			if (edges[i].child == ST_TEXT && c->depth < SG_EC2_MAX_DEPTH &&
-			    (v = whole_text(node)) != NULL)
-				return on_scalar(c, edges[i].fld, name, v);
+			    (v = whole_text(node)) != NULL &&
+			    (n = strlen((const char *)v)) <= SG_EC2_MAX_TEXT_BYTES)
+				return on_scalar(c, edges[i].fld, name, v, n);
 			return open_element(c, edges[i].child, edges[i].fld, name, node);
 		}
 	}
