@@ -126,6 +126,7 @@ struct sg_aws_config {
 	long total_timeout_ms;
 	size_t max_response_bytes;
 	bool use_fips;                                      /* AWS_USE_FIPS_ENDPOINT */
+	bool use_dualstack;                                 /* AWS_USE_DUALSTACK_ENDPOINT */
 	bool debug;                                         /* --debug */
 	struct sg_aws_hooks hooks;
 };

@@ -51,6 +51,7 @@ struct sg_endpoint_options {
 	const char *endpoint_url;                /* applies to every service; NULL = none */
 	const char *service_url[SG_SVC_COUNT];   /* per service; wins over endpoint_url */
 	bool use_fips;
+	bool use_dualstack;                      /* IPv4 and IPv6 names (*.api.aws) */
 };
 
 /* "ec2", "sts", "cloudtrail". */

@@ -119,6 +119,8 @@ sg_aws_config_from_env(struct sg_aws_config *cfg, struct sg_error *err)
 	}
 	if (env_true(getenv("AWS_USE_FIPS_ENDPOINT")))
 		cfg->use_fips = true;
+	if (env_true(getenv("AWS_USE_DUALSTACK_ENDPOINT")))
+		cfg->use_dualstack = true;
 	return SG_OK;
 }
 
@@ -1025,6 +1027,7 @@ sg_aws_call(struct sg_aws *aws, const struct sg_aws_call *call, struct sg_aws_re
 	if (call->endpoint_url && *call->endpoint_url)
 		eo.service_url[call->service] = call->endpoint_url;
 	eo.use_fips = aws->cfg.use_fips;
+	eo.use_dualstack = aws->cfg.use_dualstack;
 	sg_err_init(&perr);
 	if ((st = sg_endpoint_resolve(&ep, call->service, region, &eo, &perr)) != SG_OK) {
 		sg_err_set(err, st, "%s: %s", what, perr.msg);

@@ -208,13 +208,14 @@ sg_cli_aws_open(const struct sg_cli_aws *o, struct sg_cli_aws_session *s, struct
 
 	/*
 	 * The profile's settings (region, max_attempts, ca_bundle, endpoint_url,
-	 * use_fips_endpoint), each only where neither a flag nor the environment
-	 * set it: a provider without hooks, just to read the files.
+	 * use_fips_endpoint, use_dualstack_endpoint), each only where neither a
+	 * flag nor the environment set it: a provider without hooks, just to read
+	 * the files.
 	 */
 	{
 		struct sg_creds_provider *tmp;
 		static const char *const keys[] = { "region", "max_attempts", "ca_bundle",
-			"endpoint_url", "use_fips_endpoint" };
+			"endpoint_url", "use_fips_endpoint", "use_dualstack_endpoint" };
 		char *val;
 		size_t k;
 
@@ -260,6 +261,8 @@ sg_cli_aws_open(const struct sg_cli_aws *o, struct sg_cli_aws_session *s, struct
 			} else if (k == 4 && getenv("AWS_USE_FIPS_ENDPOINT") == NULL) {
 				/* botocore's meaning: "true" (any case) turns it on. */
 				cfg.use_fips = strcasecmp(val, "true") == 0;
+			} else if (k == 5 && getenv("AWS_USE_DUALSTACK_ENDPOINT") == NULL) {
+				cfg.use_dualstack = strcasecmp(val, "true") == 0;
 			}
 			free(val);
 			if (st != SG_OK) {

@@ -72,6 +72,7 @@ match_region(const char *r, const char *const *prefixes)
 struct partition {
 	const char *name;
 	const char *dns_suffix;
+	const char *dualstack_suffix; /* IPv4 and IPv6: {service}.{region}.{this} */
 	const char *const *prefixes;
 };
 
@@ -82,9 +83,9 @@ static const char *const gov_prefixes[] = { "us-gov", NULL };
 /* Most specific first: us-gov-west-1 also matches the aws pattern us-\w+-\d+
  * only if \w could hold '-', which it cannot, but keep GovCloud first anyway. */
 static const struct partition partitions[] = {
-	{ "aws-us-gov", "amazonaws.com", gov_prefixes },
-	{ "aws-cn", "amazonaws.com.cn", cn_prefixes },
-	{ "aws", "amazonaws.com", aws_prefixes },
+	{ "aws-us-gov", "amazonaws.com", "api.aws", gov_prefixes },
+	{ "aws-cn", "amazonaws.com.cn", "api.amazonwebservices.com.cn", cn_prefixes },
+	{ "aws", "amazonaws.com", "api.aws", aws_prefixes },
 };
 
 const char *
@@ -100,15 +101,23 @@ sg_endpoint_partition(const char *region)
 	return NULL;
 }
 
-const char *
-sg_endpoint_dns_suffix(const char *partition)
+static const struct partition *
+partition_named(const char *name)
 {
 	size_t i;
 
-	for (i = 0; partition && i < sizeof(partitions) / sizeof(partitions[0]); i++)
-		if (strcmp(partition, partitions[i].name) == 0)
-			return partitions[i].dns_suffix;
+	for (i = 0; name && i < sizeof(partitions) / sizeof(partitions[0]); i++)
+		if (strcmp(name, partitions[i].name) == 0)
+			return &partitions[i];
 	return NULL;
+}
+
+const char *
+sg_endpoint_dns_suffix(const char *partition)
+{
+	const struct partition *p = partition_named(partition);
+
+	return p ? p->dns_suffix : NULL;
 }
 
 bool
@@ -250,7 +259,7 @@ sg_endpoint_resolve(struct sg_endpoint *out, enum sg_service svc, const char *re
 	struct sg_endpoint ep;
 	const char *override = NULL, *suffix;
 	enum sg_status st;
-	bool https;
+	bool https, dual, fips;
 
 	if ((unsigned)svc >= SG_SVC_COUNT)
 		return sg_err_set(err, SG_EINTERNAL, "unknown service %d", (int)svc);
@@ -283,15 +292,23 @@ sg_endpoint_resolve(struct sg_endpoint *out, enum sg_service svc, const char *re
 	if (ep.partition == NULL)
 		return sg_err_set(err, SG_ENOTFOUND,
 		    "region '%s' is not in a known partition (aws, aws-cn, aws-us-gov)", region);
-	suffix = sg_endpoint_dns_suffix(ep.partition);
-	if (opt != NULL && opt->use_fips && strcmp(ep.partition, "aws-us-gov") != 0) {
-		if (!sg_endpoint_has_fips(svc, region))
-			return sg_err_set(err, SG_EUNSUPPORTED,
-			    "%s has no FIPS endpoint in %s", ep.service, region);
+	/*
+	 * Dual-stack (IPv4 and IPv6) names keep the service and region and
+	 * change the suffix, FIPS ones add "-fips" to the service, as the SDKs'
+	 * endpoint rules build them. In GovCloud the plain IPv4 name is already
+	 * FIPS; its dual-stack FIPS name has the "-fips".
+	 */
+	dual = opt != NULL && opt->use_dualstack;
+	suffix = dual ? partition_named(ep.partition)->dualstack_suffix :
+	    sg_endpoint_dns_suffix(ep.partition);
+	fips = opt != NULL && opt->use_fips;
+	if (fips && !sg_endpoint_has_fips(svc, region))
+		return sg_err_set(err, SG_EUNSUPPORTED,
+		    "%s has no FIPS endpoint in %s", ep.service, region);
+	if (fips && (dual || strcmp(ep.partition, "aws-us-gov") != 0))
 		snprintf(ep.host, sizeof(ep.host), "%s-fips.%s.%s", ep.service, region, suffix);
-	} else {
+	else
 		snprintf(ep.host, sizeof(ep.host), "%s.%s.%s", ep.service, region, suffix);
-	}
 	snprintf(ep.path, sizeof(ep.path), "/");
 	snprintf(ep.url, sizeof(ep.url), "https://%s/", ep.host);
 	*out = ep;

@@ -85,6 +85,51 @@ endpoint_table(void **state)
 	}
 }
 
+/* Dual-stack names, as the SDKs' endpoint rules build them (IPv4 and IPv6). */
+static void
+dualstack_names(void **state)
+{
+	static const struct {
+		enum sg_service svc;
+		const char *region;
+		bool fips;
+		const char *url;
+	} ds[] = {
+		{ SG_SVC_EC2, "eu-south-2", false, "https://ec2.eu-south-2.api.aws/" },
+		{ SG_SVC_EC2, "us-east-1", true, "https://ec2-fips.us-east-1.api.aws/" },
+		{ SG_SVC_EC2, "cn-north-1", false, "https://ec2.cn-north-1.api.amazonwebservices.com.cn/" },
+		{ SG_SVC_EC2, "us-gov-east-1", false, "https://ec2.us-gov-east-1.api.aws/" },
+		/* GovCloud's IPv4 name is FIPS as it is; its dual-stack FIPS name is not. */
+		{ SG_SVC_EC2, "us-gov-east-1", true, "https://ec2-fips.us-gov-east-1.api.aws/" },
+		{ SG_SVC_STS, "us-east-1", false, "https://sts.us-east-1.api.aws/" },
+		{ SG_SVC_STS, "us-east-2", true, "https://sts-fips.us-east-2.api.aws/" },
+		{ SG_SVC_CLOUDTRAIL, "us-east-1", false, "https://cloudtrail.us-east-1.api.aws/" },
+	};
+	struct sg_endpoint_options o;
+	struct sg_endpoint ep;
+	struct sg_error err;
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < sizeof(ds) / sizeof(ds[0]); i++) {
+		memset(&o, 0, sizeof(o));
+		o.use_dualstack = true;
+		o.use_fips = ds[i].fips;
+		sg_err_init(&err);
+		assert_int_equal(sg_endpoint_resolve(&ep, ds[i].svc, ds[i].region, &o, &err), SG_OK);
+		assert_string_equal(ep.url, ds[i].url);
+		assert_string_equal(ep.region, ds[i].region); /* the signing region is unchanged */
+	}
+	/* FIPS where there is none stays an error, dual-stack or not. */
+	o.use_fips = true;
+	assert_int_equal(sg_endpoint_resolve(&ep, SG_SVC_EC2, "eu-west-1", &o, &err), SG_EUNSUPPORTED);
+	/* A user-named endpoint wins over dual-stack, as over FIPS. */
+	o.use_fips = false;
+	o.endpoint_url = "http://127.0.0.1:4566";
+	assert_int_equal(sg_endpoint_resolve(&ep, SG_SVC_EC2, "eu-west-1", &o, &err), SG_OK);
+	assert_string_equal(ep.url, "http://127.0.0.1:4566");
+}
+
 static void
 override_urls(void **state)
 {
@@ -181,6 +226,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(endpoint_table),
+		cmocka_unit_test(dualstack_names),
 		cmocka_unit_test(override_urls),
 		cmocka_unit_test(override_url_validation),
 		cmocka_unit_test(partitions_and_services),

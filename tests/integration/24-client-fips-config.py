@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""24 — FIPS endpoints chosen from the profile's use_fips_endpoint, as the AWS
-CLI does (the environment's AWS_USE_FIPS_ENDPOINT wins over it).
+"""24 — FIPS and dual-stack endpoints chosen from the profile's use_fips_endpoint
+and use_dualstack_endpoint, as the AWS CLI does (the environment's
+AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT win over them).
 
 No AWS endpoint is contacted: HTTPS_PROXY names a listener on 127.0.0.1 that
 records the CONNECT line libcurl sends (the host sg-audit picked) and closes.
@@ -107,6 +108,23 @@ def main():
         rc, lines, err = run(proxy, cfg, {"AWS_PROFILE": "fips"})
         check("the named profile's use_fips_endpoint -> sts-fips.us-west-2",
               lines == ["CONNECT sts-fips.us-west-2.amazonaws.com:443 HTTP/1.1"],
+              "%s %s" % (lines, err.strip()))
+
+        write("[default]\nregion = us-east-2\nuse_dualstack_endpoint = true\n")
+        rc, lines, err = run(proxy, cfg)
+        check("use_dualstack_endpoint = true in the profile -> sts.us-east-2.api.aws",
+              lines == ["CONNECT sts.us-east-2.api.aws:443 HTTP/1.1"],
+              "%s %s" % (lines, err.strip()))
+
+        rc, lines, err = run(proxy, cfg, {"AWS_USE_DUALSTACK_ENDPOINT": "false"})
+        check("AWS_USE_DUALSTACK_ENDPOINT=false wins over the profile -> sts.us-east-2",
+              lines == ["CONNECT sts.us-east-2.amazonaws.com:443 HTTP/1.1"],
+              "%s %s" % (lines, err.strip()))
+
+        write("[default]\nregion = us-east-2\nuse_fips_endpoint = true\n")
+        rc, lines, err = run(proxy, cfg, {"AWS_USE_DUALSTACK_ENDPOINT": "true"})
+        check("FIPS and AWS_USE_DUALSTACK_ENDPOINT=true -> sts-fips.us-east-2.api.aws",
+              lines == ["CONNECT sts-fips.us-east-2.api.aws:443 HTTP/1.1"],
               "%s %s" % (lines, err.strip()))
 
         write("[default]\nregion = eu-west-1\nuse_fips_endpoint = true\n")
