@@ -47,6 +47,22 @@ sg_cli_aws_usage(FILE *f)
 	    SG_TRANSPORT_DEFAULT_CONNECT_MS / 1000, SG_TRANSPORT_DEFAULT_TOTAL_MS / 1000);
 }
 
+/*
+ * A plain decimal number ("5", "0.4", ".5", "1e3"): strtod alone would also
+ * take leading blanks, a sign, hexadecimal ("0x10"), "inf" and "nan".
+ */
+static bool
+parse_decimal(const char *v, double *out)
+{
+	char *end = NULL;
+
+	if (!((*v >= '0' && *v <= '9') || *v == '.') ||
+	    v[strspn(v, "0123456789.eE+-")] != '\0')
+		return false;
+	*out = strtod(v, &end);
+	return end != v && *end == '\0';
+}
+
 static int
 copy_opt(char *dst, size_t cap, const char *cmd, const char *flag, const char *v)
 {
@@ -116,9 +132,8 @@ sg_cli_aws_option(struct sg_cli_aws *o, const char *cmd, int argc, char **argv, 
 		return 1;
 	}
 	case 4: {
-		char *end = NULL;
-		double d = strtod(v, &end);
-		if (end == v || *end != '\0' || !(d > 0.0) || d > 10000.0) {
+		double d = 0.0;
+		if (!parse_decimal(v, &d) || !(d > 0.0) || d > 10000.0) {
 			sg_cli_usage_error(cmd, "--max-rate: '%s' is not a rate in (0, 10000] per second",
 			    v);
 			return -1;
@@ -141,10 +156,9 @@ sg_cli_aws_option(struct sg_cli_aws *o, const char *cmd, int argc, char **argv, 
 	case 7:
 	case 8: {
 		long *slot = k == 7 ? &o->connect_timeout_ms : &o->timeout_ms;
-		char *end = NULL;
-		double d = strtod(v, &end);
+		double d = 0.0;
 		/* Whole milliseconds, at least one; at most an hour. */
-		if (end == v || *end != '\0' || !(d >= 0.001) || d > 3600.0) {
+		if (!parse_decimal(v, &d) || !(d >= 0.001) || d > 3600.0) {
 			sg_cli_usage_error(cmd, "%s: '%s' is not a number of seconds in "
 			    "[0.001, 3600]", with_value[k], v);
 			return -1;

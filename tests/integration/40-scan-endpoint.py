@@ -194,8 +194,13 @@ def check_faults(c):
                 "in %.1f s (< 10)" % dt,
                 rc == 2 and cv.get("state") == "ERROR" and cv.get("error_code") == "ETIMEOUT"
                 and dt < 10, "rc=%s %s" % (rc, json.dumps(cv)))
+        # strtod alone would take the blank, the hexadecimal and "inf"/"nan" as numbers;
+        # 0.0004 s would round to 0 ms (no limit at all in curl).
         for flag, bad in (("--timeout", "0"), ("--timeout", "x"), ("--connect-timeout", "-1"),
-                          ("--connect-timeout", "3601")):
+                          ("--connect-timeout", "3601"), ("--timeout", " 5"),
+                          ("--timeout", "0x10"), ("--connect-timeout", "inf"),
+                          ("--connect-timeout", "nan"), ("--timeout", "0.0004"),
+                          ("--max-rate", "0x10"), ("--max-rate", " 5")):
             rc, out, err = sgscan.run(["--endpoint-url", ep.url, flag, bad], env=ep.env())
             c.check("%s %s: usage error naming the flag and the value, exit 3" % (flag, bad),
                     rc == 3 and flag in err and "'%s'" % bad in err and not out, err[-200:])
