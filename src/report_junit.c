@@ -59,6 +59,20 @@ check_vs_finding(const struct sg_report_check *k, const struct sg_report_finding
 	return cmp0(k->policy_id, f->policy_id);
 }
 
+/*
+ * The same regions the table lists under "Attachment unknown": after the
+ * case's <error> if any (JUnit's order: error, then system-out).
+ */
+static void
+attachment_out(struct jw *w, const struct sg_report_region *g)
+{
+	if (!sg_report_region_attachment_unknown(g))
+		return;
+	raw(w, "      <system-out>attachment unknown: DescribeNetworkInterfaces ");
+	esc(w, g->attachments);
+	raw(w, "</system-out>\n");
+}
+
 static void
 coverage_suite(struct jw *w, const struct sg_report *r)
 {
@@ -109,20 +123,22 @@ coverage_suite(struct jw *w, const struct sg_report *r)
 		const struct sg_report_region *g = &r->regions[i];
 		raw(w, "    <testcase classname=\"sg-audit.coverage\" name=\"");
 		esc(w, g->region);
-		if (sg_report_region_scanned(g) && sg_report_region_attachment_unknown(g)) {
-			raw(w, "\">\n      <system-out>attachment unknown: DescribeNetworkInterfaces ");
-			esc(w, g->attachments);
-			raw(w, "</system-out>\n    </testcase>\n");
+		if (sg_report_region_scanned(g) && !sg_report_region_attachment_unknown(g)) {
+			raw(w, "\"/>\n");
 			continue;
 		}
 		if (sg_report_region_scanned(g)) {
-			raw(w, "\"/>\n");
+			raw(w, "\">\n");
+			attachment_out(w, g);
+			raw(w, "    </testcase>\n");
 			continue;
 		}
 		if (!sg_report_region_requested(r, g)) {
 			raw(w, "\">\n      <skipped message=\"not requested: ");
 			esc(w, g->state);
-			raw(w, "\"/>\n    </testcase>\n");
+			raw(w, "\"/>\n");
+			attachment_out(w, g);
+			raw(w, "    </testcase>\n");
 			continue;
 		}
 		raw(w, "\">\n      <error type=\"");
@@ -134,7 +150,10 @@ coverage_suite(struct jw *w, const struct sg_report *r)
 		if (g->error_code && g->error_message)
 			raw(w, ": ");
 		esc(w, g->error_message);
-		raw(w, "\"/>\n    </testcase>\n");
+		raw(w, "\"/>\n");
+		/* A region cut short keeps the groups read so far: their findings say "unknown" too. */
+		attachment_out(w, g);
+		raw(w, "    </testcase>\n");
 	}
 	raw(w, "  </testsuite>\n");
 }

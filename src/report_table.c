@@ -359,8 +359,10 @@ coverage(struct tw *t, const struct sg_report *r)
 		put_wrapped(t, line, 33, 33);
 	}
 	/*
-	 * Regions whose groups are complete but whose attachment could not be
-	 * read (DescribeNetworkInterfaces failed): their findings say "unknown".
+	 * Regions whose attachment could not be read (DescribeNetworkInterfaces
+	 * failed): their findings say "unknown". A region also listed above as not
+	 * scanned is here too, since the groups it did read have findings; JUnit
+	 * uses the same predicate.
 	 */
 	for (i = 0; i < r->n_regions; i++) {
 		const struct sg_report_region *g = &r->regions[i];

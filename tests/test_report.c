@@ -349,6 +349,58 @@ junit_one_case_per_group_and_policy(void **state)
 	sg_test_fixture_free(r);
 }
 
+/*
+ * The table's "Attachment unknown" paragraph and JUnit's <system-out> flag the
+ * same regions: a region cut short (DENIED after some pages) whose interfaces
+ * were denied too is in both, after its <error>; HTML's column escapes the
+ * value like any other text from AWS.
+ */
+static void
+attachment_unknown_same_regions_everywhere(void **state)
+{
+	struct sg_report *r = sg_test_fixture_report();
+	char *t, *x, *h, *cs, *ce, *e, *so;
+	size_t i;
+	(void)state;
+
+	free(r->regions[2].attachments);
+	r->regions[2].attachments = strdup("error: A<&\"B");
+	assert_non_null(r->regions[2].attachments);
+	t = render(r, SG_FMT_TABLE, false);
+	x = render(r, SG_FMT_JUNIT, false);
+	h = render(r, SG_FMT_HTML, false);
+	for (i = 0; i < r->n_regions; i++) {
+		const struct sg_report_region *g = &r->regions[i];
+		char head[128], line[160];
+		bool in_table, in_junit;
+
+		snprintf(head, sizeof(head), "name=\"%s\"", g->region);
+		cs = strstr(x, head);
+		assert_non_null(cs);
+		/* The case ends at its own "/>" when self-closed, else at </testcase>. */
+		ce = cs[strlen(head)] == '/' ? cs + strlen(head) : strstr(cs, "</testcase>");
+		so = strstr(cs, "<system-out>");
+		in_junit = so != NULL && ce != NULL && so < ce;
+		snprintf(line, sizeof(line), "  %-16s DescribeNetworkInterfaces %s", g->region,
+		    g->attachments ? g->attachments : "");
+		in_table = g->attachments != NULL && strstr(t, line) != NULL;
+		assert_int_equal((int)in_table, (int)sg_report_region_attachment_unknown(g));
+		assert_int_equal((int)in_junit, (int)in_table);
+		if (in_junit) {
+			e = strstr(cs, "<error ");
+			/* JUnit's order inside a case: error before system-out. */
+			assert_true(e == NULL || e > ce || e < so);
+		}
+	}
+	assert_non_null(strstr(x, "<system-out>attachment unknown: DescribeNetworkInterfaces "
+	    "error: A&lt;&amp;&quot;B</system-out>"));
+	assert_non_null(strstr(h, "<td>error: A&lt;&amp;&quot;B</td>"));
+	free(t);
+	free(x);
+	free(h);
+	sg_test_fixture_free(r);
+}
+
 /* ---- baseline ------------------------------------------------------------- */
 
 static struct sg_report_finding *
@@ -1385,6 +1437,7 @@ main(void)
 		cmocka_unit_test(csv_report_neutralises_hostile_names),
 		cmocka_unit_test(html_self_contained_and_escaped),
 		cmocka_unit_test(junit_one_case_per_group_and_policy),
+		cmocka_unit_test(attachment_unknown_same_regions_everywhere),
 		cmocka_unit_test(baseline_new_unchanged_resolved),
 		cmocka_unit_test(baseline_unscanned_region_is_unverified),
 		cmocka_unit_test(baseline_rejects_foreign_files_and_leaves_report_alone),

@@ -16,6 +16,8 @@ interfaces naming it.
    `denied: UnauthorizedOperation`, one warning on stderr, the table has an
    "Attachment unknown" paragraph, JUnit's coverage case for the region says
    why in <system-out>, HTML's coverage table in its Attachments column.
+   Cut short after page 1 as well: the table and JUnit (after the <error>)
+   still say why the attachment is unknown.
    Denied on page 2 only: still unknown (a
    partial count is never used).
 3. A malformed interface page, and a never-ending NextToken on the
@@ -165,6 +167,33 @@ def main():
         c.check("html: the coverage table has an Attachments column saying the denial",
                 "<th>Attachments</th>" in html
                 and "<td>denied: UnauthorizedOperation</td>" in html, "")
+        # Cut short after page 1 with the interfaces denied too: the groups read so far
+        # have findings saying "unknown", so the table and JUnit both say why, JUnit
+        # after the region's <error>.
+        ep.clear_faults()
+        ep.add_fault("region=eu-west-1,action=DescribeNetworkInterfaces,kind=unauthorized",
+                     "region=eu-west-1,action=DescribeSecurityGroups,kind=unauthorized,after=1")
+        rc_t, table, _ = report(ep, ["--regions", "eu-west-1"], fmt="table")
+        ep.clear_faults()
+        ep.add_fault("region=eu-west-1,action=DescribeNetworkInterfaces,kind=unauthorized",
+                     "region=eu-west-1,action=DescribeSecurityGroups,kind=unauthorized,after=1")
+        rc_j, junit, _ = report(ep, ["--regions", "eu-west-1"], fmt="junit")
+        kids = []
+        try:
+            for tc in ET.fromstring(junit).iter("testcase"):
+                if tc.get("classname") == "sg-audit.coverage" and tc.get("name") == "eu-west-1":
+                    kids = [(k.tag, k.text or "") for k in tc]
+        except ET.ParseError:
+            pass
+        c.check("region cut short, interfaces denied: the table lists it as not scanned and "
+                "under 'Attachment unknown'; JUnit's case has the <error>, then <system-out>",
+                rc_t == 2 and "Not scanned\n  eu-west-1" in table
+                and "Attachment unknown\n  eu-west-1        DescribeNetworkInterfaces denied: "
+                "UnauthorizedOperation" in table
+                and [k[0] for k in kids] == ["error", "system-out"]
+                and "denied: UnauthorizedOperation" in kids[1][1], "%s %s" % (kids, table[:300]))
+        ep.clear_faults()
+        ep.add_fault("region=eu-west-1,action=DescribeNetworkInterfaces,kind=unauthorized")
         rc_i, inv, _ = sgscan.scan_json(ep, ["--regions", "eu-west-1"])
         c.check("inventory: no network_interfaces on eu-west-1's groups, coverage denied",
                 inv is not None and all("network_interfaces" not in g for g in inv["groups"])
