@@ -1,10 +1,11 @@
 /*
  * sg_cli_aws.h — the AWS flags every AWS-calling command shares (scan,
- * events, identity), parsed in one place so no command re-implements them:
+ * events, identity, call), parsed in one place so no command re-implements
+ * them:
  *
  *   --endpoint-url URL   --profile NAME     --region REGION
  *   --max-attempts N     --max-rate R       --concurrency N
- *   --ca-bundle FILE     --debug
+ *   --ca-bundle FILE     --connect-timeout S --timeout S     --debug
  *
  * Precedence: flag > environment (sg_aws_config_from_env) > profile
  * (region) > defaults. Typical command:
