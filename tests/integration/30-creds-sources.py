@@ -7,9 +7,7 @@ chains, credential_source), web identity; plus the clear messages for MFA,
 SSO, bad files and failing helpers, the permissions warning, and a search of
 every byte printed for the secrets handed out. Only 127.0.0.1 is contacted:
 IMDS is disabled unless a case points it at the local endpoint."""
-import json
 import os
-import stat
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
