@@ -123,6 +123,21 @@ with endpoint("fixtures/accounts/demo.json", extra_args=["--events-relative"]) a
     c.check("fewer than 40%% of requests throttled (%d of %d)" % (throttled, len(calls)),
             throttled < 0.4 * len(calls))
 
+    # --timeout reaches every command's calls (scan's: 40-scan-endpoint): each gives up on
+    # a 20 s hang after 0.3 s, one attempt, exit 2.
+    ep.add_fault("action=GetCallerIdentity,kind=hang,ms=20000",
+                 "action=DescribeRegions,kind=hang,ms=20000",
+                 "action=LookupEvents,kind=hang,ms=20000")
+    for args in (["identity"], ["call", "ec2", "DescribeRegions"],
+                 ["events", "--regions", "us-east-1"]):
+        rc, out, err, secs = run(args + ["--timeout", "0.3", "--max-attempts", "1"], env,
+                                 timeout=60)
+        c.check("%s --timeout 0.3 against a 20 s hang: exit 2 in %.1f s, 'timed out after "
+                "3xx milliseconds'" % (args[0], secs),
+                rc == 2 and secs < 10 and re.search(r"timed out after 3\d\d milliseconds", err),
+                err[-300:])
+    ep.clear_faults()
+
     # Throughput figure (printed, never asserted on).
     rc, out, err, secs = run(["call", "ec2", "DescribeRegions", "--quiet", "--repeat", "20",
                               "--max-rate", "1000", "--regions", REGIONS], env)
