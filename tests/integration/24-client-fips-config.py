@@ -75,6 +75,28 @@ def run(proxy, config, extra_env=None):
     return p.returncode, list(proxy.lines), p.stderr
 
 
+FIPS = "[default]\nregion = us-east-2\nuse_fips_endpoint = true\n"
+DUAL = "[default]\nregion = us-east-2\nuse_dualstack_endpoint = true\n"
+
+# (what, the config file, extra environment, the host sg-audit must CONNECT to)
+CASES = [
+    ("use_fips_endpoint = true in the profile", FIPS, None, "sts-fips.us-east-2.amazonaws.com"),
+    ("AWS_USE_FIPS_ENDPOINT=false wins over the profile's TRUE",
+     FIPS.replace("true", "TRUE"), {"AWS_USE_FIPS_ENDPOINT": "false"},
+     "sts.us-east-2.amazonaws.com"),
+    ("use_fips_endpoint = false", FIPS.replace("true", "false"), None,
+     "sts.us-east-2.amazonaws.com"),
+    ("the named profile's use_fips_endpoint",
+     "[default]\nregion = us-east-2\n[profile fips]\nregion = us-west-2\n"
+     "use_fips_endpoint = true\n", {"AWS_PROFILE": "fips"}, "sts-fips.us-west-2.amazonaws.com"),
+    ("use_dualstack_endpoint = true in the profile", DUAL, None, "sts.us-east-2.api.aws"),
+    ("AWS_USE_DUALSTACK_ENDPOINT=false wins over the profile", DUAL,
+     {"AWS_USE_DUALSTACK_ENDPOINT": "false"}, "sts.us-east-2.amazonaws.com"),
+    ("FIPS and AWS_USE_DUALSTACK_ENDPOINT=true", FIPS, {"AWS_USE_DUALSTACK_ENDPOINT": "true"},
+     "sts-fips.us-east-2.api.aws"),
+]
+
+
 def main():
     proxy = Proxy()
     tmp = tempfile.mkdtemp(prefix="sg-24-")
@@ -85,47 +107,11 @@ def main():
                 f.write(text)
             os.chmod(cfg, 0o600)
 
-        write("[default]\nregion = us-east-2\nuse_fips_endpoint = true\n")
-        rc, lines, err = run(proxy, cfg)
-        check("use_fips_endpoint = true in the profile -> sts-fips.us-east-2",
-              lines == ["CONNECT sts-fips.us-east-2.amazonaws.com:443 HTTP/1.1"],
-              "%s %s" % (lines, err.strip()))
-
-        write("[default]\nregion = us-east-2\nuse_fips_endpoint = TRUE\n")
-        rc, lines, err = run(proxy, cfg, {"AWS_USE_FIPS_ENDPOINT": "false"})
-        check("AWS_USE_FIPS_ENDPOINT=false wins over the profile -> sts.us-east-2",
-              lines == ["CONNECT sts.us-east-2.amazonaws.com:443 HTTP/1.1"],
-              "%s %s" % (lines, err.strip()))
-
-        write("[default]\nregion = us-east-2\nuse_fips_endpoint = false\n")
-        rc, lines, err = run(proxy, cfg)
-        check("use_fips_endpoint = false -> sts.us-east-2",
-              lines == ["CONNECT sts.us-east-2.amazonaws.com:443 HTTP/1.1"],
-              "%s %s" % (lines, err.strip()))
-
-        write("[default]\nregion = us-east-2\n[profile fips]\nregion = us-west-2\n"
-              "use_fips_endpoint = true\n")
-        rc, lines, err = run(proxy, cfg, {"AWS_PROFILE": "fips"})
-        check("the named profile's use_fips_endpoint -> sts-fips.us-west-2",
-              lines == ["CONNECT sts-fips.us-west-2.amazonaws.com:443 HTTP/1.1"],
-              "%s %s" % (lines, err.strip()))
-
-        write("[default]\nregion = us-east-2\nuse_dualstack_endpoint = true\n")
-        rc, lines, err = run(proxy, cfg)
-        check("use_dualstack_endpoint = true in the profile -> sts.us-east-2.api.aws",
-              lines == ["CONNECT sts.us-east-2.api.aws:443 HTTP/1.1"],
-              "%s %s" % (lines, err.strip()))
-
-        rc, lines, err = run(proxy, cfg, {"AWS_USE_DUALSTACK_ENDPOINT": "false"})
-        check("AWS_USE_DUALSTACK_ENDPOINT=false wins over the profile -> sts.us-east-2",
-              lines == ["CONNECT sts.us-east-2.amazonaws.com:443 HTTP/1.1"],
-              "%s %s" % (lines, err.strip()))
-
-        write("[default]\nregion = us-east-2\nuse_fips_endpoint = true\n")
-        rc, lines, err = run(proxy, cfg, {"AWS_USE_DUALSTACK_ENDPOINT": "true"})
-        check("FIPS and AWS_USE_DUALSTACK_ENDPOINT=true -> sts-fips.us-east-2.api.aws",
-              lines == ["CONNECT sts-fips.us-east-2.api.aws:443 HTTP/1.1"],
-              "%s %s" % (lines, err.strip()))
+        for label, config, env, host in CASES:
+            write(config)
+            rc, lines, err = run(proxy, cfg, env)
+            check("%s -> %s" % (label, host),
+                  lines == ["CONNECT %s:443 HTTP/1.1" % host], "%s %s" % (lines, err.strip()))
 
         write("[default]\nregion = eu-west-1\nuse_fips_endpoint = true\n")
         rc, lines, err = run(proxy, cfg)
