@@ -127,30 +127,23 @@ coverage_suite(struct jw *w, const struct sg_report *r)
 			raw(w, "\"/>\n");
 			continue;
 		}
-		if (sg_report_region_scanned(g)) {
-			raw(w, "\">\n");
-			attachment_out(w, g);
-			raw(w, "    </testcase>\n");
-			continue;
-		}
-		if (!sg_report_region_requested(r, g)) {
-			raw(w, "\">\n      <skipped message=\"not requested: ");
+		raw(w, "\">\n");
+		if (!sg_report_region_scanned(g) && !sg_report_region_requested(r, g)) {
+			raw(w, "      <skipped message=\"not requested: ");
 			esc(w, g->state);
 			raw(w, "\"/>\n");
-			attachment_out(w, g);
-			raw(w, "    </testcase>\n");
-			continue;
-		}
-		raw(w, "\">\n      <error type=\"");
-		esc(w, g->state);
-		raw(w, "\" message=\"");
-		esc(w, g->state);
-		raw(w, ": ");
-		esc(w, g->error_code);
-		if (g->error_code && g->error_message)
+		} else if (!sg_report_region_scanned(g)) {
+			raw(w, "      <error type=\"");
+			esc(w, g->state);
+			raw(w, "\" message=\"");
+			esc(w, g->state);
 			raw(w, ": ");
-		esc(w, g->error_message);
-		raw(w, "\"/>\n");
+			esc(w, g->error_code);
+			if (g->error_code && g->error_message)
+				raw(w, ": ");
+			esc(w, g->error_message);
+			raw(w, "\"/>\n");
+		}
 		/* A region cut short keeps the groups read so far: their findings say "unknown" too. */
 		attachment_out(w, g);
 		raw(w, "    </testcase>\n");
