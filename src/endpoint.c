@@ -257,6 +257,7 @@ sg_endpoint_resolve(struct sg_endpoint *out, enum sg_service svc, const char *re
                     const struct sg_endpoint_options *opt, struct sg_error *err)
 {
 	struct sg_endpoint ep;
+	const struct partition *part;
 	const char *override = NULL, *suffix;
 	enum sg_status st;
 	bool https, dual, fips;
@@ -299,8 +300,8 @@ sg_endpoint_resolve(struct sg_endpoint *out, enum sg_service svc, const char *re
 	 * FIPS; its dual-stack FIPS name has the "-fips".
 	 */
 	dual = opt != NULL && opt->use_dualstack;
-	suffix = dual ? partition_named(ep.partition)->dualstack_suffix :
-	    sg_endpoint_dns_suffix(ep.partition);
+	part = partition_named(ep.partition);
+	suffix = dual ? part->dualstack_suffix : part->dns_suffix;
 	fips = opt != NULL && opt->use_fips;
 	if (fips && !sg_endpoint_has_fips(svc, region))
 		return sg_err_set(err, SG_EUNSUPPORTED,
