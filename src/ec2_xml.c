@@ -1168,10 +1168,6 @@ open_element(struct ctx *c, enum st st, enum fld fld, const xmlChar *name, const
 	return SG_OK;
 }
 
-/*
- * An element starts. `name` is the node's local name, interned in the
- * reader's dictionary (what xmlTextReaderConstLocalName returns for an element).
- */
 /* The document's root element: once, and only the one this kind expects. */
 static COLD enum sg_status
 on_root(struct ctx *c, const xmlNode *node, const xmlChar *name)
@@ -1263,6 +1259,10 @@ on_scalar(struct ctx *c, enum fld fld, const xmlChar *name, const xmlChar *v, si
 	return set_field(c, fld, name);
 }
 
+/*
+ * An element starts at `node`. `name` is its local name, interned in the
+ * reader's dictionary (what xmlTextReaderConstLocalName returns for an element).
+ */
 static enum sg_status
 on_element(struct ctx *c, const xmlNode *node, const xmlChar *name)
 {
